@@ -1,0 +1,306 @@
+"""The values flashmw can store, and the tagged-JSON serializer that stores them.
+
+JSON carries ``str``, ``int``, ``float``, ``bool``, ``None``, ``list`` and
+``dict`` as they are. The other supported types travel as a one-key object
+whose key is a *tag* starting with a space (``{" t": [...]}`` for a tuple).
+The registry of tags is closed: decoding never imports a class by name and
+never unpickles, so a cookie can only ever produce the types listed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from markupsafe import Markup
+
+#: Containers (list, tuple, dict, dataclass) nested inside one stored value.
+MAX_DEPTH = 32
+#: Decimal digits of the largest stored ``int`` (JSON parsers elsewhere choke
+#: on longer ones, and a bound keeps decoding cheap).
+MAX_INT_DIGITS = 100
+
+_INT_BOUND = 10**MAX_INT_DIGITS
+_TAG_START = " "
+
+
+class Serializer(Protocol):
+    """What a ``serializer=`` option must provide."""
+
+    def dumps(self, obj: Any) -> bytes:
+        """Encode ``obj`` (the flash document) to bytes."""
+
+    def loads(self, data: bytes) -> Any:
+        """Decode bytes produced by :meth:`dumps`; raise on anything else."""
+
+
+class _Invalid(ValueError):
+    """A payload that verified but does not decode to storable values."""
+
+
+def _tag_float(value: float, depth: int) -> Any:
+    if math.isfinite(value):
+        return value
+    # JSON has no NaN or Infinity; a tag keeps them exact (and -inf apart).
+    return {" f": repr(value)}
+
+
+def _tag_int(value: int, depth: int) -> Any:
+    if -_INT_BOUND < value < _INT_BOUND:
+        return value
+    raise TypeError(
+        f"int with more than {MAX_INT_DIGITS} digits cannot be flashed; "
+        "store it as a str"
+    )
+
+
+def _tag_str(value: str, depth: int) -> Any:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise TypeError(
+                "str with a lone surrogate cannot be flashed: it is not valid "
+                "Unicode text and could not be sent to a browser"
+            ) from None
+    return value
+
+
+def _tag_list(value: list[Any], depth: int) -> Any:
+    return [_tag(item, depth + 1) for item in value]
+
+
+def _tag_tuple(value: tuple[Any, ...], depth: int) -> Any:
+    return {" t": [_tag(item, depth + 1) for item in value]}
+
+
+def _tag_dict(value: dict[Any, Any], depth: int) -> Any:
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise TypeError(
+                f"dict keys must be str to be flashed, not {type(key).__name__}"
+            )
+        out[_tag_str(key, depth)] = _tag(item, depth + 1)
+    if len(out) == 1 and next(iter(out)).startswith(_TAG_START):
+        # A user dict that looks like a tag is wrapped so it reads back as-is.
+        return {" di": out}
+    return out
+
+
+def _tag_markup(value: Markup, depth: int) -> Any:
+    return {" m": _tag_str(str(value), depth)}
+
+
+def _tag_datetime(value: datetime.datetime, depth: int) -> Any:
+    offset = value.utcoffset()
+    if offset is None:
+        return {" dt": value.isoformat()}
+    # ISO 8601 text drops sub-minute offsets on some Pythons: carry the
+    # offset as exact microseconds beside the local time.
+    local = value.replace(tzinfo=None).isoformat()
+    return {" dtz": [local, offset // datetime.timedelta(microseconds=1)]}
+
+
+def _tag_date(value: datetime.date, depth: int) -> Any:
+    return {" d": value.isoformat()}
+
+
+def _tag_uuid(value: uuid.UUID, depth: int) -> Any:
+    return {" u": value.hex}
+
+
+def _tag_same(value: Any, depth: int) -> Any:
+    return value
+
+
+_TAGGERS: dict[type, Callable[[Any, int], Any]] = {
+    str: _tag_str,
+    int: _tag_int,
+    float: _tag_float,
+    bool: _tag_same,
+    type(None): _tag_same,
+    list: _tag_list,
+    tuple: _tag_tuple,
+    dict: _tag_dict,
+    Markup: _tag_markup,
+    datetime.datetime: _tag_datetime,
+    datetime.date: _tag_date,
+    uuid.UUID: _tag_uuid,
+}
+
+_SUPPORTED = (
+    "str, int, float, bool, None, list, tuple, dict with str keys, "
+    "datetime, date, uuid.UUID, markupsafe.Markup or a dataclass instance"
+)
+
+
+def _tag(value: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise TypeError(
+            f"value nested more than {MAX_DEPTH} containers deep cannot be "
+            "flashed (is it recursive?)"
+        )
+    # Exact types, not isinstance: a subclass (an IntEnum, an OrderedDict)
+    # would read back as its base type, breaking the same-type promise.
+    tagger = _TAGGERS.get(type(value))
+    if tagger is not None:
+        return tagger(value, depth)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return _tag_dict(fields, depth)
+    raise TypeError(
+        f"{type(value).__module__}.{type(value).__qualname__} cannot be "
+        f"flashed; store one of: {_SUPPORTED}"
+    )
+
+
+def _untag_float(value: Any, depth: int) -> float:
+    if value not in ("nan", "inf", "-inf"):
+        raise _Invalid("malformed float tag")
+    return float(value)
+
+
+def _untag_tuple(value: Any, depth: int) -> tuple[Any, ...]:
+    if type(value) is not list:
+        raise _Invalid("malformed tuple tag")
+    return tuple([_untag(item, depth + 1) for item in value])
+
+
+def _untag_dict(value: Any, depth: int) -> dict[str, Any]:
+    if type(value) is not dict or len(value) != 1:
+        raise _Invalid("malformed dict tag")
+    return {key: _untag(item, depth + 1) for key, item in value.items()}
+
+
+def _untag_markup(value: Any, depth: int) -> Markup:
+    if type(value) is not str:
+        raise _Invalid("malformed Markup tag")
+    # Only text this server signed arrives here, and it was Markup when the
+    # app stored it: trusted HTML stays trusted, as the app decided.
+    return Markup(value)  # noqa: S704
+
+
+def _untag_datetime(value: Any, depth: int) -> datetime.datetime:
+    if type(value) is not str:
+        raise _Invalid("malformed datetime tag")
+    return datetime.datetime.fromisoformat(value)
+
+
+def _untag_aware_datetime(value: Any, depth: int) -> datetime.datetime:
+    if type(value) is not list or len(value) != 2 or type(value[1]) is not int:
+        raise _Invalid("malformed aware datetime tag")
+    offset = datetime.timezone(datetime.timedelta(microseconds=value[1]))
+    return _untag_datetime(value[0], depth).replace(tzinfo=offset)
+
+
+def _untag_date(value: Any, depth: int) -> datetime.date:
+    if type(value) is not str or len(value) != 10:
+        raise _Invalid("malformed date tag")
+    return datetime.date.fromisoformat(value)
+
+
+def _untag_uuid(value: Any, depth: int) -> uuid.UUID:
+    if type(value) is not str or len(value) != 32:
+        raise _Invalid("malformed UUID tag")
+    return uuid.UUID(hex=value)
+
+
+_UNTAGGERS: dict[str, Callable[[Any, int], Any]] = {
+    " f": _untag_float,
+    " t": _untag_tuple,
+    " di": _untag_dict,
+    " m": _untag_markup,
+    " dt": _untag_datetime,
+    " dtz": _untag_aware_datetime,
+    " d": _untag_date,
+    " u": _untag_uuid,
+}
+
+
+def _untag(node: Any, depth: int) -> Any:
+    kind = type(node)
+    if kind is str or kind is int or kind is float or kind is bool or node is None:
+        return node
+    if depth > MAX_DEPTH:
+        raise _Invalid(f"nested more than {MAX_DEPTH} containers deep")
+    if kind is list:
+        return [_untag(item, depth + 1) for item in node]
+    if len(node) == 1:
+        ((key, value),) = node.items()
+        if key.startswith(_TAG_START):
+            untagger = _UNTAGGERS.get(key)
+            if untagger is None:
+                raise _Invalid(f"unknown type tag {key!r}")
+            return untagger(value, depth)
+    return {key: _untag(item, depth + 1) for key, item in node.items()}
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Invalid(f"JSON constant {name} is not allowed")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Invalid(f"int with more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Invalid("duplicate key in a JSON object")
+    return out
+
+
+_decoder = json.JSONDecoder(
+    parse_int=_bounded_int,
+    parse_constant=_reject_constant,
+    object_pairs_hook=_unique_keys,
+)
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
+)
+
+
+class TaggedJSONSerializer:
+    """The default serializer: compact JSON with tags for non-JSON types.
+
+    Decoding is bounded: at most :data:`MAX_DEPTH` nested containers per
+    value, ints of at most :data:`MAX_INT_DIGITS` digits, no NaN/Infinity
+    literals, no duplicate object keys, no lone surrogates and no tag
+    outside the registry. Anything else raises :class:`ValueError`.
+    """
+
+    def validate(self, value: Any) -> None:
+        """Raise :class:`TypeError` unless ``value`` can be stored."""
+        _tag(value, 0)
+
+    def dumps(self, obj: Any) -> bytes:
+        """Encode a flash document to UTF-8 JSON.
+
+        :raises TypeError: if it holds a value that cannot be stored.
+        """
+        # The document wraps each value in three lists: start three levels up.
+        return _encoder.encode(_tag(obj, -3)).encode("utf-8")
+
+    def loads(self, data: bytes) -> Any:
+        """Decode what :meth:`dumps` produced.
+
+        :raises ValueError: for anything it would not have produced.
+        """
+        text = data.decode("utf-8")
+        obj = _decoder.decode(text)
+        if "\\u" in text:
+            # Only an escape can smuggle a lone surrogate past strict UTF-8
+            # decoding; re-encoding finds one anywhere in the document.
+            try:
+                _encoder.encode(obj).encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Invalid("lone surrogate in a string") from None
+        return _untag(obj, -3)

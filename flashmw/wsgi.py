@@ -1,0 +1,161 @@
+"""The WSGI adapter: :class:`FlashMiddleware`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .base import BaseFlashMiddleware
+from .context import ENVIRON_KEY, current
+from .state import Flash
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment  # noqa: F401
+
+    Write = Callable[[bytes], object]
+
+
+def _status_code(status: str) -> int:
+    try:
+        return int(status[:3])
+    except ValueError:
+        # Not a status line a server would send: treat it as a failure, so
+        # nothing is consumed by a response that may never be shown.
+        return 500
+
+
+class _Response:
+    """Holds the server's ``start_response`` until the body starts."""
+
+    __slots__ = ("flash", "start", "status", "headers", "exc_info", "write")
+
+    def __init__(self, flash: Flash, start_response: StartResponse) -> None:
+        self.flash = flash
+        self.start = start_response
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.exc_info: OptExcInfo | None = None
+        self.write: Write | None = None  # the server's, once headers are out
+
+    def start_response(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: OptExcInfo | None = None,
+    ) -> Write:
+        if self.write is not None:
+            # Headers are out: the server re-raises exc_info or refuses, as
+            # PEP 3333 requires of it.
+            return self.start(status, headers, exc_info)
+        if self.status is not None and exc_info is None:
+            raise AssertionError("start_response called twice without exc_info")
+        self.status, self.headers, self.exc_info = status, headers, exc_info
+        return self.write_body
+
+    def write_body(self, data: bytes) -> None:
+        """The ``write()`` callable of PEP 3333, for apps that push bytes."""
+        if self.write is None:
+            if not data:
+                return
+            self.commit()
+        assert self.write is not None
+        self.write(data)
+
+    def commit(self) -> None:
+        """Send status and headers to the server, with the flash's own."""
+        if self.status is None:
+            raise AssertionError("the application sent a body before start_response")
+        headers = self.headers
+        if self.flash.touched:
+            vary = [v for k, v in headers if k.lower() == "vary"]
+            new_vary, set_cookie = self.flash._response_headers(
+                _status_code(self.status), vary
+            )
+            if new_vary is not None:
+                headers = [(k, v) for k, v in headers if k.lower() != "vary"]
+                headers.append(("Vary", new_vary))
+            if set_cookie is not None:
+                headers.append(("Set-Cookie", set_cookie))
+        exc_info, self.exc_info = self.exc_info, None
+        self.write = self.start(self.status, headers, exc_info)
+
+
+class _Body:
+    """Iterates the app's body, committing before the first non-empty chunk."""
+
+    __slots__ = ("_response", "_iterable", "_iterator", "_closed")
+
+    def __init__(self, response: _Response, iterable: Iterable[bytes]) -> None:
+        self._response = response
+        self._iterable = iterable
+        self._iterator: Iterator[bytes] | None = None
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        response = self._response
+        # A streaming body runs after the app returned: make current_flash()
+        # work inside it too.
+        token = current.set(response.flash)
+        try:
+            if self._iterator is None:
+                self._iterator = iter(self._iterable)
+            chunk = next(self._iterator)
+            while response.write is None and not chunk:
+                chunk = next(self._iterator)
+        except StopIteration:
+            if response.write is None:
+                response.commit()
+            raise
+        finally:
+            current.reset(token)
+        if response.write is None:
+            response.commit()
+        return chunk
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._iterable, "close", None)
+        if close is not None:
+            close()
+
+
+class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
+    """WSGI middleware that gives every request a :class:`~flashmw.Flash`.
+
+    The flash is at ``environ["flashmw.flash"]``, :func:`~flashmw.get_flash`
+    and :func:`~flashmw.current_flash`. Options are those of
+    :class:`~flashmw.base.BaseFlashMiddleware`.
+    """
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        flash = self.flash_for(
+            environ.get("HTTP_COOKIE"),
+            https=environ.get("wsgi.url_scheme") == "https",
+            head=environ.get("REQUEST_METHOD") == "HEAD",
+        )
+        environ[ENVIRON_KEY] = flash
+        response = _Response(flash, start_response)
+        token = current.set(flash)
+        try:
+            body = self.app(environ, response.start_response)
+        finally:
+            current.reset(token)
+        if type(body) is list or type(body) is tuple or _is_file(environ, body):
+            # The body exists already: nothing in it can touch the flash.
+            if response.write is None and response.status is not None:
+                response.commit()
+            return body
+        return _Body(response, body)
+
+
+def _is_file(environ: WSGIEnvironment, body: object) -> bool:
+    wrapper: Any = environ.get("wsgi.file_wrapper")
+    return isinstance(wrapper, type) and isinstance(body, wrapper)

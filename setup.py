@@ -1,0 +1,58 @@
+"""Packaging for flashmw: the one source of its metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+TEST_REQUIRES = [
+    "pytest>=8",
+    "hypothesis>=6.100",
+    "httpx>=0.27",
+    "asgiref>=3.8",
+    "starlette>=0.40",
+    "jinja2>=3.1",
+    "flask>=3.0",
+]
+
+setup(
+    name="flashmw",
+    version="0.1.0",
+    description=(
+        "Framework-neutral WSGI and ASGI middleware for flash messages "
+        "kept in a signed cookie."
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["flashmw", "flashmw.*"]),
+    package_data={"flashmw": ["py.typed"]},
+    zip_safe=False,
+    install_requires=[
+        "itsdangerous>=2.1",
+        "markupsafe>=2.1",  # Markup values; werkzeug needs it anyway
+        "werkzeug>=3.0",
+    ],
+    extras_require={
+        "jinja2": ["jinja2>=3.1"],
+        "test": TEST_REQUIRES,
+    },
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Framework :: AsyncIO",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Middleware",
+        "Typing :: Typed",
+    ],
+)

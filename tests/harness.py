@@ -1,0 +1,250 @@
+"""A protocol-neutral scenario app and the harness that drives it.
+
+The routes below use only the :class:`~flashmw.Flash` API. Each adapter's
+harness mounts them in a real app of its protocol and drives it through a
+real client with a cookie jar, so the contract tests in ``test_contract.py``
+run unchanged against every adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Request
+
+from flashmw import Flash, FlashMiddleware, current_flash, get_flash
+
+SECRET = "s3cr3t-for-tests-only-0123456789abcdef"
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Reply:
+    """What a route answers; ``body`` may be a callable run while streaming."""
+
+    status: int = 200
+    body: Any = "ok"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+Route = Callable[[Flash, dict[str, str]], Reply]
+
+
+def _categories(args: dict[str, str]) -> list[str]:
+    return args["c"].split(",") if args.get("c") else []
+
+
+def _flash(flash: Flash, args: dict[str, str]) -> Reply:
+    for message in args.get("m", "Record saved.").split("|"):
+        flash.add(message, args.get("c", "message"))
+    return Reply(302, "redirect", [("Location", "/show")])
+
+
+def _show(flash: Flash, args: dict[str, str]) -> Reply:
+    messages = flash.get_flashed_messages(
+        with_categories=True,
+        category_filter=_categories(args),
+        consume="peek" not in args,
+    )
+    return Reply(body=[list(m) for m in messages])
+
+
+def _show_twice(flash: Flash, args: dict[str, str]) -> Reply:
+    first = flash.get_flashed_messages()
+    return Reply(body=[first, flash.get_flashed_messages()])
+
+
+def _show_and_keep(flash: Flash, args: dict[str, str]) -> Reply:
+    messages = flash.get_flashed_messages()
+    flash.keep()
+    return Reply(body=messages)
+
+
+def _put(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.put(args["k"], args.get("v", "Settings saved."))
+    return Reply(302, "redirect", [("Location", "/get")])
+
+
+def _get(flash: Flash, args: dict[str, str]) -> Reply:
+    keys = args["k"].split(",") if args.get("k") else ["info", "error"]
+    return Reply(body={key: flash.get(key) for key in keys})
+
+
+def _attr(flash: Flash, args: dict[str, str]) -> Reply:
+    return Reply(body=getattr(flash, args.get("k", "info")))
+
+
+def _keys(flash: Flash, args: dict[str, str]) -> Reply:
+    return Reply(body={"keys": list(flash), "len": len(flash), "info": "info" in flash})
+
+
+def _clear(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.clear(args.get("k") or None)
+    return Reply()
+
+
+def _ignore(flash: Flash, args: dict[str, str]) -> Reply:
+    return Reply(body="untouched")
+
+
+def _raise(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.get_flashed_messages()
+    flash.get("info")
+    raise RuntimeError("the app failed after reading the flash")
+
+
+def _status(flash: Flash, args: dict[str, str]) -> Reply:
+    if "m" in args:
+        flash.add(args["m"])
+    shown = flash.get_flashed_messages()
+    flash.get("info")
+    return Reply(int(args.get("s", "500")), shown)
+
+
+def _stream(flash: Flash, args: dict[str, str]) -> Reply:
+    # The flash is read only when the server pulls the first chunk.
+    return Reply(body=lambda: current_flash().get_flashed_messages())
+
+
+def _vary(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.get_flashed_messages()
+    return Reply(headers=[("Vary", v) for v in args["v"].split("|")])
+
+
+ROUTES: dict[str, Route] = {
+    "/flash": _flash,
+    "/show": _show,
+    "/show-twice": _show_twice,
+    "/keep": _show_and_keep,
+    "/put": _put,
+    "/get": _get,
+    "/attr": _attr,
+    "/keys": _keys,
+    "/clear": _clear,
+    "/ignore": _ignore,
+    "/raise": _raise,
+    "/status": _status,
+    "/stream": _stream,
+    "/vary": _vary,
+}
+
+
+def _chunks(body: Any) -> Iterator[bytes]:
+    yield b""  # an empty chunk first: the middleware must not commit on it
+    yield json.dumps(body() if callable(body) else body).encode()
+
+
+def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+    """The scenario routes as a plain WSGI app."""
+    request = Request(environ)
+    reply = ROUTES[request.path](get_flash(environ), dict(request.args))
+    headers = [("Content-Type", "application/json"), *reply.headers]
+    start_response(f"{reply.status} X", headers)
+    if callable(reply.body):
+        return _chunks(reply.body)
+    return [json.dumps(reply.body).encode()]
+
+
+@dataclass
+class Result:
+    """A response as a user sees it."""
+
+    status: int
+    body: Any
+    headers: list[tuple[str, str]]
+
+    def get_all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def get(self, name: str) -> str | None:
+        values = self.get_all(name)
+        return values[0] if values else None
+
+    @property
+    def set_cookies(self) -> list[str]:
+        return self.get_all("Set-Cookie")
+
+
+def _decode(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("latin-1")
+
+
+class Harness(Protocol):
+    """One adapter's scenario app, its client and its cookie jar."""
+
+    name: str
+    app: Any  # the flashmw middleware around the scenario app
+
+    def open(self, path: str, method: str = "GET") -> Result:
+        """Request ``path`` through the client, with and into its cookie jar."""
+
+    def jar(self) -> str | None:
+        """The flash cookie's value in the jar, if any."""
+
+    def put_in_jar(self, value: str, name: str = "flash") -> None:
+        """Store a cookie in the jar as a browser would."""
+
+    def raw(
+        self, cookie: bytes | None, path: str = "/show", *, https: bool = False
+    ) -> Result:
+        """One request with exactly this ``Cookie`` header and no jar."""
+
+
+class WSGIHarness:
+    """Drives :class:`~flashmw.FlashMiddleware` through werkzeug's test client."""
+
+    name = "wsgi"
+
+    def __init__(self, *, https: bool = False, **options: Any) -> None:
+        options.setdefault("secret_key", SECRET)
+        self.app = FlashMiddleware(scenario_wsgi_app, **options)
+        base_url = "https://localhost/" if https else "http://localhost/"
+        self.client = Client(self.app)
+        self.base_url = base_url
+        self.cookie_name: str = options.get("cookie_name", "flash")
+
+    def open(self, path: str, method: str = "GET") -> Result:
+        response = self.client.open(path, method=method, base_url=self.base_url)
+        return Result(
+            response.status_code,
+            _decode(response.get_data()),
+            response.headers.to_wsgi_list(),
+        )
+
+    def jar(self) -> str | None:
+        cookie = self.client.get_cookie(self.cookie_name)
+        return None if cookie is None else cookie.value
+
+    def put_in_jar(self, value: str, name: str = "flash") -> None:
+        self.client.set_cookie(name, value)
+
+    def raw(
+        self, cookie: bytes | None, path: str = "/show", *, https: bool = False
+    ) -> Result:
+        environ = EnvironBuilder(
+            path=path, base_url="https://localhost/" if https else None
+        ).get_environ()
+        if cookie is not None:
+            environ["HTTP_COOKIE"] = cookie.decode("latin-1")
+        body, status, headers = run_wsgi_app(self.app, environ, buffered=True)
+        data = b"".join(body)
+        return Result(int(status[:3]), _decode(data), headers.to_wsgi_list())
