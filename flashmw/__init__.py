@@ -13,6 +13,7 @@ in a later one (Flask style), or ``put_flash("info", "Saved.")`` and
 
 from __future__ import annotations
 
+from .asgi import ASGIFlashMiddleware
 from .context import (
     clear_flash,
     current_flash,
@@ -26,6 +27,7 @@ from .state import Flash
 from .wsgi import FlashMiddleware
 
 __all__ = [
+    "ASGIFlashMiddleware",
     "Flash",
     "FlashError",
     "FlashMiddleware",

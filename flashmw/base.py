@@ -206,11 +206,16 @@ class BaseFlashMiddleware(Generic[AppT]):
             )
 
     def flash_for(
-        self, cookie_header: str | None, *, https: bool, head: bool = False
+        self,
+        cookie_header: str | Callable[[], str | None] | None,
+        *,
+        https: bool,
+        head: bool = False,
     ) -> Flash:
         """Return the (not yet decoded) flash of one request.
 
-        :param cookie_header: the request's ``Cookie`` header as latin-1 text.
+        :param cookie_header: the request's ``Cookie`` header as latin-1 text,
+            or a function that returns it when the flash is first used.
         :param https: whether the request came over https.
         :param head: whether it is a HEAD request (which consumes nothing).
         """

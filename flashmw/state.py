@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cookies import merged_vary
@@ -62,7 +62,7 @@ class Flash:
     def __init__(
         self,
         middleware: BaseFlashMiddleware[Any],
-        cookie_header: str | None,
+        cookie_header: str | Callable[[], str | None] | None,
         *,
         secure: bool,
         head: bool = False,
@@ -90,9 +90,10 @@ class Flash:
             return self._messages
         except AttributeError:
             pass
-        messages, self._values, self._had_cookie, self._invalid = self._mw._load(
-            self._header
-        )
+        header = self._header
+        if callable(header):
+            header = header()
+        messages, self._values, self._had_cookie, self._invalid = self._mw._load(header)
         self._messages = [_Message(c, m, new=False) for c, m in messages]
         self._consumed = set()
         return self._messages

@@ -8,15 +8,24 @@ run unchanged against every adapter.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpx
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Request
 
-from flashmw import Flash, FlashMiddleware, current_flash, get_flash
+from flashmw import (
+    ASGIFlashMiddleware,
+    Flash,
+    FlashMiddleware,
+    current_flash,
+    get_flash,
+)
+from flashmw.asgi import Message, Receive, Scope, Send
 
 SECRET = "s3cr3t-for-tests-only-0123456789abcdef"
 
@@ -161,6 +170,24 @@ def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     return [json.dumps(reply.body).encode()]
 
 
+async def scenario_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The scenario routes as a raw ASGI app."""
+    query = httpx.QueryParams(scope["query_string"].decode("latin-1"))
+    reply = ROUTES[scope["path"]](get_flash(scope), dict(query))
+    headers = [(b"content-type", b"application/json")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers]
+    await send(
+        {"type": "http.response.start", "status": reply.status, "headers": headers}
+    )
+    if callable(reply.body):
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+        for chunk in _chunks(reply.body):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.body", "body": json.dumps(reply.body).encode()})
+
+
 @dataclass
 class Result:
     """A response as a user sees it."""
@@ -194,6 +221,9 @@ class Harness(Protocol):
     name: str
     app: Any  # the flashmw middleware around the scenario app
 
+    def close(self) -> None:
+        """Release what the client holds."""
+
     def open(self, path: str, method: str = "GET") -> Result:
         """Request ``path`` through the client, with and into its cookie jar."""
 
@@ -222,6 +252,9 @@ class WSGIHarness:
         self.base_url = base_url
         self.cookie_name: str = options.get("cookie_name", "flash")
 
+    def close(self) -> None:
+        """Nothing to release: werkzeug's client holds no resources."""
+
     def open(self, path: str, method: str = "GET") -> Result:
         response = self.client.open(path, method=method, base_url=self.base_url)
         return Result(
@@ -248,3 +281,95 @@ class WSGIHarness:
         body, status, headers = run_wsgi_app(self.app, environ, buffered=True)
         data = b"".join(body)
         return Result(int(status[:3]), _decode(data), headers.to_wsgi_list())
+
+
+async def call_asgi(app: Any, scope: Scope) -> list[Message]:
+    """Run one request through ``app`` and return every message it sent."""
+    sent: list[Message] = []
+    received = False
+
+    async def receive() -> Message:
+        nonlocal received
+        if received:
+            return {"type": "http.disconnect"}
+        received = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def http_scope(
+    path: str = "/", *, headers: list[tuple[bytes, bytes]] | None = None, **extra: Any
+) -> Scope:
+    """A minimal ASGI http scope."""
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers or [],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    scope.update(extra)
+    return scope
+
+
+class ASGIHarness:
+    """Drives :class:`~flashmw.ASGIFlashMiddleware` through httpx's ASGITransport."""
+
+    name = "asgi"
+
+    def __init__(self, *, https: bool = False, **options: Any) -> None:
+        options.setdefault("secret_key", SECRET)
+        self.app = ASGIFlashMiddleware(scenario_asgi_app, **options)
+        self.https = https
+        self.host = "testserver"
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url=f"{'https' if https else 'http'}://{self.host}",
+        )
+        self.loop = asyncio.new_event_loop()
+        self.cookie_name: str = options.get("cookie_name", "flash")
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+    def open(self, path: str, method: str = "GET") -> Result:
+        response = self.loop.run_until_complete(self.client.request(method, path))
+        return Result(
+            response.status_code,
+            _decode(response.content),
+            list(response.headers.multi_items()),
+        )
+
+    def jar(self) -> str | None:
+        return self.client.cookies.get(self.cookie_name)
+
+    def put_in_jar(self, value: str, name: str = "flash") -> None:
+        # http.cookiejar files a dotless host under "<host>.local": use the
+        # same slot a Set-Cookie from the server would fill.
+        self.client.cookies.set(name, value, domain=f"{self.host}.local")
+
+    def raw(
+        self, cookie: bytes | None, path: str = "/show", *, https: bool = False
+    ) -> Result:
+        headers = [] if cookie is None else [(b"cookie", cookie)]
+        scope = http_scope(path, headers=headers, scheme="https" if https else "http")
+        sent = self.loop.run_until_complete(call_asgi(self.app, scope))
+        start, *bodies = sent
+        return Result(
+            start["status"],
+            _decode(b"".join(m.get("body", b"") for m in bodies)),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
+        )

@@ -1,0 +1,136 @@
+"""The ASGI adapter: :class:`ASGIFlashMiddleware`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from .base import BaseFlashMiddleware
+from .context import ENVIRON_KEY, current
+from .state import Flash
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+Headers = Iterable[tuple[bytes, bytes] | list[bytes]]
+
+# The message that starts an HTTP answer, and the one that carries its body,
+# for each scope type (a websocket can be denied with an HTTP response).
+_HTTP = ("http.response.start", "http.response.body")
+_DENIAL = ("websocket.http.response.start", "websocket.http.response.body")
+
+
+def _cookie_header(scope: Scope) -> Callable[[], str | None]:
+    def read() -> str | None:
+        # HTTP/2 and HTTP/3 may split cookies over several headers; they
+        # are one list. Latin-1 maps every byte, so nothing here can fail.
+        values = [
+            value.decode("latin-1")
+            for name, value in scope.get("headers") or ()
+            if name.lower() == b"cookie"
+        ]
+        return "; ".join(values) if values else None
+
+    return read
+
+
+def _with_flash_headers(flash: Flash, message: Message) -> Message:
+    """Return the start message with the flash's ``Vary`` and ``Set-Cookie``."""
+    headers = [
+        (bytes(name), bytes(value)) for name, value in message.get("headers", ())
+    ]
+    vary = [v.decode("latin-1") for n, v in headers if n.lower() == b"vary"]
+    new_vary, set_cookie = flash._response_headers(message.get("status", 200), vary)
+    if new_vary is not None:
+        headers = [(n, v) for n, v in headers if n.lower() != b"vary"]
+        headers.append((b"vary", new_vary.encode("latin-1")))
+    if set_cookie is not None:
+        headers.append((b"set-cookie", set_cookie.encode("latin-1")))
+    return {**message, "headers": headers}
+
+
+class _Sender:
+    """Wraps ``send``: holds the response start until its body begins."""
+
+    __slots__ = ("_flash", "_send", "_start_type", "_body_type", "_held", "_open")
+
+    def __init__(self, flash: Flash, send: Send, http: tuple[str, str]) -> None:
+        self._flash = flash
+        self._send = send
+        self._start_type, self._body_type = http
+        self._held: Message | None = None
+        self._open = True  # still before the response (or accept) went out
+
+    async def __call__(self, message: Message) -> None:
+        if not self._open:
+            await self._send(message)
+            return
+        kind = message["type"]
+        if kind == self._start_type and self._held is None:
+            self._held = message
+            return
+        if kind == self._body_type and self._held is not None:
+            if not message.get("body") and message.get("more_body", False):
+                return  # an empty chunk: the body has not really begun
+            await self.flush()
+        elif kind == "websocket.accept":
+            self._open = False
+            set_cookie = self._flash._set_cookie(200)
+            if set_cookie is not None:
+                headers = [
+                    *message.get("headers", ()),
+                    (b"set-cookie", set_cookie.encode()),
+                ]
+                message = {**message, "headers": headers}
+        elif self._held is not None:
+            # Anything else after a start (trailers, a second start from a
+            # confused app): send what we hold first, then pass it through.
+            await self.flush()
+        await self._send(message)
+
+    async def flush(self) -> None:
+        """Send the held response start, with the flash's headers if touched."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        self._open = False
+        if self._flash.touched:
+            held = _with_flash_headers(self._flash, held)
+        await self._send(held)
+
+
+class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
+    """ASGI 3 middleware that gives every request a :class:`~flashmw.Flash`.
+
+    The flash is at ``scope["flashmw.flash"]``, :func:`~flashmw.get_flash`
+    and :func:`~flashmw.current_flash`. ``http`` responses carry the flash's
+    ``Set-Cookie``; a ``websocket`` decodes its flash at connect and sends
+    changes made before ``websocket.accept`` in the accept message's
+    headers (later changes live only for that connection); ``lifespan`` and
+    other scope types pass through untouched. Options are those of
+    :class:`~flashmw.base.BaseFlashMiddleware`.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        flash = self.flash_for(
+            _cookie_header(scope),
+            https=scope.get("scheme") in ("https", "wss"),
+            head=scope.get("method") == "HEAD",
+        )
+        if kind == "websocket":
+            flash._state()  # decode at connect: the handshake is the only request
+        scope[ENVIRON_KEY] = flash
+        sender = _Sender(flash, send, _HTTP if kind == "http" else _DENIAL)
+        token = current.set(flash)
+        try:
+            await self.app(scope, receive, sender)
+        finally:
+            current.reset(token)
+        await sender.flush()
