@@ -317,6 +317,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         state fits ``max_messages`` and ``max_cookie_size``, and logs what
         it dropped. ``None`` means there is nothing to store or delete.
         """
+        writer = self._writers[https]
+        if not messages and not values:
+            return writer.delete() if had_cookie else None
         dropped = 0
         excess = len(messages) + len(values) - self.max_messages
         if excess > 0:
@@ -336,7 +339,6 @@ class BaseFlashMiddleware(Generic[AppT]):
                 self.max_messages,
                 self.max_cookie_size,
             )
-        writer = self._writers[https]
         if messages or values:
             return writer.set(self._signer.sign(payload, self._clock()))
         return writer.delete() if had_cookie else None

@@ -13,18 +13,19 @@ import base64
 import binascii
 import hashlib
 import hmac
+import sys
 from collections.abc import Sequence
 
-from itsdangerous.encoding import base64_encode
-from itsdangerous.signer import HMACAlgorithm, Signer
+from itsdangerous.signer import Signer
 
 #: Seconds a timestamp may lie in the future (clocks of several servers
 #: drift); anything later is rejected as forged or broken.
 CLOCK_SKEW = 60
 
-_algorithm = HMACAlgorithm(hashlib.sha256)
 # base64url of a 32-byte SHA-256 digest, without padding.
 _SIGNATURE_LENGTH = 43
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = str.maketrans("-_", "+/")
 
 
 class BadSignature(ValueError):
@@ -38,15 +39,52 @@ def _derive_key(secret: str | bytes, salt: bytes) -> bytes:
     return signer.derive_key()
 
 
+def _b64encode(data: bytes) -> str:
+    # What itsdangerous.encoding.base64_encode returns, as text, without its
+    # three Python-level calls: this runs up to three times per write.
+    return (
+        binascii.b2a_base64(data, newline=False)
+        .rstrip(b"=")
+        .translate(_TO_URLSAFE)
+        .decode("ascii")
+    )
+
+
+# The timestamp changes once a second but is encoded on every write and
+# size check: keep the last one. A tuple swap is atomic, so threads that
+# race here at worst encode the same second twice.
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def _stamp(now: float) -> str:
-    seconds = int(now).to_bytes(5, "big").lstrip(b"\x00") or b"\x00"
-    return base64_encode(seconds).decode("ascii")
+    global _last_stamp  # noqa: PLW0603 (a one-entry cache)
+    seconds = int(now)
+    cached_seconds, text = _last_stamp
+    if seconds != cached_seconds:
+        raw = seconds.to_bytes(5, "big").lstrip(b"\x00") or b"\x00"
+        text = _b64encode(raw)
+        _last_stamp = (seconds, text)
+    return text
+
+
+if sys.version_info >= (3, 11):
+
+    def _a2b(text: str) -> bytes:
+        # What base64.b64decode(..., validate=True) does on 3.11+, minus
+        # rebuilding its translation table on every call.
+        return binascii.a2b_base64(text, strict_mode=True)
+
+else:  # pragma: no cover (3.10 has no strict_mode)
+
+    def _a2b(text: str) -> bytes:
+        return base64.b64decode(text, validate=True)
 
 
 def _b64decode(text: str) -> bytes:
-    # validate=True: a character outside base64url is an error, not skipped.
+    # Strict: a character outside base64url is an error, not skipped. The
+    # caller has checked that the text is ASCII.
     padded = text + "=" * (-len(text) % 4)
-    return base64.b64decode(padded, altchars=b"-_", validate=True)
+    return _a2b(padded.translate(_FROM_URLSAFE))
 
 
 class CookieSigner:
@@ -72,13 +110,13 @@ class CookieSigner:
         self.max_age = max_age
 
     def _signature(self, key: bytes, value: str) -> str:
-        return base64_encode(
-            _algorithm.get_signature(key, value.encode("ascii"))
-        ).decode("ascii")
+        # hmac.digest is the one-shot C path of what itsdangerous'
+        # HMACAlgorithm does through the pure-Python hmac.HMAC object.
+        return _b64encode(hmac.digest(key, value.encode("ascii"), "sha256"))
 
     def sign(self, payload: bytes, now: float) -> str:
         """Return the cookie value for ``payload`` signed at time ``now``."""
-        value = f"{base64_encode(payload).decode('ascii')}.{_stamp(now)}"
+        value = f"{_b64encode(payload)}.{_stamp(now)}"
         return f"{value}.{self._signature(self._keys[0], value)}"
 
     @staticmethod

@@ -53,7 +53,7 @@ class Flash:
         "_invalid",
     )
 
-    _messages: list[_Message]
+    _messages: list[_Message] | None  # None until the cookie is decoded
     _values: dict[str, Any]
     _consumed: set[str]
     _had_cookie: bool
@@ -73,29 +73,24 @@ class Flash:
         self._head = head
         self._dirty = False
         self._kept = False
+        self._messages = None
 
     # -- loading --------------------------------------------------------
 
     @property
     def touched(self) -> bool:
         """Whether this request has read or written flash state."""
-        try:
-            self._messages  # noqa: B018 (the slot is unset until loaded)
-        except AttributeError:
-            return False
-        return True
+        return self._messages is not None
 
     def _state(self) -> list[_Message]:
-        try:
+        if self._messages is not None:
             return self._messages
-        except AttributeError:
-            pass
         header = self._header
         if callable(header):
             header = header()
         messages, self._values, self._had_cookie, self._invalid = self._mw._load(header)
-        self._messages = [_Message(c, m, new=False) for c, m in messages]
         self._consumed = set()
+        self._messages = [_Message(c, m, new=False) for c, m in messages]
         return self._messages
 
     # -- list style -----------------------------------------------------
@@ -253,7 +248,7 @@ class Flash:
         return list(self._values.items())
 
     def __repr__(self) -> str:
-        if not self.touched:
+        if self._messages is None:
             return "<Flash (not loaded)>"
         messages = [(m.category, m.message) for m in self._messages]
         return f"<Flash messages={messages!r} values={self._values!r}>"
@@ -267,7 +262,7 @@ class Flash:
             return
         kept = self._kept
         messages = [
-            (m.category, m.message) for m in self._messages if kept or not m.consumed
+            (m.category, m.message) for m in self._state() if kept or not m.consumed
         ]
         values = {
             k: v for k, v in self._values.items() if kept or k not in self._consumed
@@ -289,7 +284,7 @@ class Flash:
 
         ``None`` means the cookie stays as it is. Only call when :attr:`touched`.
         """
-        messages = self._messages
+        messages = self._state()
         values = self._values
         changed = self._dirty or self._invalid
         consume = not (self._kept or self._head or status >= 500 or status == 304)

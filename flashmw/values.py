@@ -26,6 +26,9 @@ MAX_DEPTH = 32
 MAX_INT_DIGITS = 100
 
 _INT_BOUND = 10**MAX_INT_DIGITS
+# Few enough "[" that no list can be nested deeper than MAX_DEPTH: the
+# document's own three levels and MAX_DEPTH more.
+_UNTAG_FREE_BRACKETS = MAX_DEPTH + 3
 _TAG_START = " "
 
 
@@ -71,15 +74,27 @@ def _tag_str(value: str, depth: int) -> Any:
     return value
 
 
+def _enter(depth: int) -> None:
+    """Refuse a container at ``depth`` unless fewer than MAX_DEPTH enclose it."""
+    if depth >= MAX_DEPTH:
+        raise TypeError(
+            f"value nested more than {MAX_DEPTH} containers deep cannot be "
+            "flashed (is it recursive?)"
+        )
+
+
 def _tag_list(value: list[Any], depth: int) -> Any:
+    _enter(depth)
     return [_tag(item, depth + 1) for item in value]
 
 
 def _tag_tuple(value: tuple[Any, ...], depth: int) -> Any:
+    _enter(depth)
     return {" t": [_tag(item, depth + 1) for item in value]}
 
 
 def _tag_dict(value: dict[Any, Any], depth: int) -> Any:
+    _enter(depth)
     out = {}
     for key, item in value.items():
         if type(key) is not str:
@@ -141,11 +156,6 @@ _SUPPORTED = (
 
 
 def _tag(value: Any, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise TypeError(
-            f"value nested more than {MAX_DEPTH} containers deep cannot be "
-            "flashed (is it recursive?)"
-        )
     # Exact types, not isinstance: a subclass (an IntEnum, an OrderedDict)
     # would read back as its base type, breaking the same-type promise.
     tagger = _TAGGERS.get(type(value))
@@ -166,15 +176,22 @@ def _untag_float(value: Any, depth: int) -> float:
     return float(value)
 
 
+def _check_depth(depth: int) -> None:
+    if depth >= MAX_DEPTH:
+        raise _Invalid(f"nested more than {MAX_DEPTH} containers deep")
+
+
 def _untag_tuple(value: Any, depth: int) -> tuple[Any, ...]:
     if type(value) is not list:
         raise _Invalid("malformed tuple tag")
+    _check_depth(depth)
     return tuple([_untag(item, depth + 1) for item in value])
 
 
 def _untag_dict(value: Any, depth: int) -> dict[str, Any]:
     if type(value) is not dict or len(value) != 1:
         raise _Invalid("malformed dict tag")
+    _check_depth(depth)
     return {key: _untag(item, depth + 1) for key, item in value.items()}
 
 
@@ -200,9 +217,14 @@ def _untag_aware_datetime(value: Any, depth: int) -> datetime.datetime:
 
 
 def _untag_date(value: Any, depth: int) -> datetime.date:
-    if type(value) is not str or len(value) != 10:
+    if type(value) is not str:
         raise _Invalid("malformed date tag")
-    return datetime.date.fromisoformat(value)
+    date = datetime.date.fromisoformat(value)
+    # Newer Pythons also read week dates ("2026-W01-1"): only what
+    # isoformat() writes is ours.
+    if date.isoformat() != value:
+        raise _Invalid("non-canonical date tag")
+    return date
 
 
 def _untag_uuid(value: Any, depth: int) -> uuid.UUID:
@@ -227,9 +249,8 @@ def _untag(node: Any, depth: int) -> Any:
     kind = type(node)
     if kind is str or kind is int or kind is float or kind is bool or node is None:
         return node
-    if depth > MAX_DEPTH:
-        raise _Invalid(f"nested more than {MAX_DEPTH} containers deep")
     if kind is list:
+        _check_depth(depth)
         return [_untag(item, depth + 1) for item in node]
     if len(node) == 1:
         ((key, value),) = node.items()
@@ -237,7 +258,9 @@ def _untag(node: Any, depth: int) -> Any:
             untagger = _UNTAGGERS.get(key)
             if untagger is None:
                 raise _Invalid(f"unknown type tag {key!r}")
+            # A tag is one value, a container only if it says so (tuple, dict).
             return untagger(value, depth)
+    _check_depth(depth)
     return {key: _untag(item, depth + 1) for key, item in node.items()}
 
 
@@ -295,7 +318,11 @@ class TaggedJSONSerializer:
         :raises ValueError: for anything it would not have produced.
         """
         text = data.decode("utf-8")
-        obj = _decoder.decode(text)
+        try:
+            obj = _decoder.decode(text)
+        except RecursionError:
+            # json's C scanner recurses per bracket; Python's limit stops it.
+            raise _Invalid("JSON nested too deep to parse") from None
         if "\\u" in text:
             # Only an escape can smuggle a lone surrogate past strict UTF-8
             # decoding; re-encoding finds one anywhere in the document.
@@ -303,4 +330,9 @@ class TaggedJSONSerializer:
                 _encoder.encode(obj).encode("utf-8")
             except UnicodeEncodeError:
                 raise _Invalid("lone surrogate in a string") from None
+        if "{" not in text and text.count("[") <= _UNTAG_FREE_BRACKETS:
+            # No object means no tag, and too few brackets to nest past
+            # MAX_DEPTH: _untag would return an equal copy. Plain messages,
+            # the common case, skip that walk.
+            return obj
         return _untag(obj, -3)
