@@ -16,6 +16,11 @@ TEST_REQUIRES = [
     "starlette>=0.40",
     "jinja2>=3.1",
     "flask>=3.0",
+    "webob>=1.8",  # the plain WSGI example
+    "types-WebOb",
+    "python-multipart>=0.0.9",  # Starlette's form parsing, for the examples
+    "uvicorn>=0.30",  # tests/test_demo.py serves the Starlette example
+    "playwright>=1.40",  # typing of tests/browser; the browser is the system's
 ]
 
 setup(
@@ -40,6 +45,17 @@ setup(
     extras_require={
         "jinja2": ["jinja2>=3.1"],
         "test": TEST_REQUIRES,
+        # tox -e demo: the three example apps and their servers
+        "demo": [
+            "jinja2>=3.1",
+            "webob>=1.8",
+            "flask>=3.0",
+            "starlette>=0.40",
+            "python-multipart>=0.0.9",
+            "uvicorn>=0.30",
+        ],
+        # tox -e browser: drives the system Chromium, never downloads one
+        "browser": ["playwright>=1.40"],
     },
     classifiers=[
         "Development Status :: 4 - Beta",

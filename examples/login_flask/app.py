@@ -1,0 +1,68 @@
+"""The Flask flashing tutorial's login app, with flashmw doing the flashing.
+
+The views and templates are the tutorial's. Two lines differ from a Flask
+app that uses Flask's own flashing:
+
+- ``app.wsgi_app = FlashMiddleware(app.wsgi_app, ...)`` wraps the app, so
+  flashes live in flashmw's signed cookie instead of Flask's session (the
+  app needs no ``SECRET_KEY`` and no session at all);
+- :func:`flashmw.jinja2.install` replaces Flask's ``get_flashed_messages``
+  template global with flashmw's, so ``main.html`` reads flashmw's messages.
+
+Views call :func:`flashmw.flash` in place of :func:`flask.flash`.
+Run it with ``python -m examples.demo flask``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from examples import secret_key
+from flashmw import FlashMiddleware, flash
+from flashmw.jinja2 import install
+
+#: The one account the tutorial accepts.
+CLIENT_NAME = "mrexamples"
+PASSWORD = "mrexamples"
+WRONG_LOGIN = "Client Name and Password is incorrect. Please enter the accurate data!"
+
+
+def index() -> str:
+    """The home page: flashed messages, then a link to the login form."""
+    return render_template("main.html")
+
+
+def login() -> str | Response:
+    """Show the login form, or check it and redirect home with a flash."""
+    error = None
+    if request.method == "POST":
+        name = request.form.get("cname", "")
+        if name != CLIENT_NAME or request.form.get("pwd") != PASSWORD:
+            error = WRONG_LOGIN
+        else:
+            flash(f"{name} account were successfully logged in")
+            return redirect(url_for("index"))
+    return render_template("form.html", error=error)
+
+
+def create_app(**options: Any) -> Flask:
+    """Return the Flask app with flashmw installed.
+
+    :param options: :class:`~flashmw.FlashMiddleware` options;
+        ``secret_key`` defaults to :func:`examples.secret_key`.
+    """
+    options.setdefault("secret_key", secret_key())
+    app = Flask(__name__)
+    app.add_url_rule("/", view_func=index)
+    app.add_url_rule("/login", view_func=login, methods=["GET", "POST"])
+    # Flask documents replacing wsgi_app as the way to add WSGI middleware
+    # while keeping the Flask object; mypy sees it as assigning to a method.
+    app.wsgi_app = FlashMiddleware(app.wsgi_app, **options)  # type: ignore[method-assign]
+    install(app.jinja_env)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,7 @@
+"""The login example as a plain WSGI app on WebOb; see :mod:`.app`."""
+
+from __future__ import annotations
+
+from .app import create_app
+
+__all__ = ["create_app"]

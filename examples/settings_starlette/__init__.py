@@ -1,0 +1,7 @@
+"""The PyView settings form on Starlette; see :mod:`.app`."""
+
+from __future__ import annotations
+
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,1 @@
+"""Real-browser tests: the examples in headless Chromium (``tox -e browser``)."""

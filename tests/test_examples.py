@@ -1,0 +1,209 @@
+"""Each example app, driven end to end through a test client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from werkzeug.test import Client
+
+import examples
+from examples.login_flask import create_app as create_flask_app
+from examples.login_wsgi import create_app as create_webob_app
+from examples.settings_starlette import create_app as create_settings_app
+from flashmw.testing import assert_flashes, make_cookie, read_flash
+
+from .harness import SECRET, FakeClock
+
+LOGGED_IN = "mrexamples account were successfully logged in"
+WRONG = "Client Name and Password is incorrect. Please enter the accurate data!"
+
+LOGIN_APPS: dict[str, Callable[..., Any]] = {
+    "webob": create_webob_app,
+    "flask": create_flask_app,
+}
+
+
+@pytest.fixture(params=sorted(LOGIN_APPS))
+def login_app(request: pytest.FixtureRequest, clock: FakeClock) -> Any:
+    return LOGIN_APPS[request.param](secret_key=SECRET, clock=clock)
+
+
+def _flash_middleware(app: Any) -> Any:
+    # The Flask example wraps app.wsgi_app; the WebOb one is the middleware.
+    return getattr(app, "wsgi_app", app)
+
+
+def test_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(examples.SECRET_ENV, raising=False)
+    assert examples.secret_key() == examples.DEVELOPMENT_SECRET
+    assert len(examples.DEVELOPMENT_SECRET.encode()) >= 32
+    monkeypatch.setenv(examples.SECRET_ENV, "from-the-environment-" * 2)
+    assert examples.secret_key() == "from-the-environment-" * 2
+
+
+# -- the login example, on WebOb and on Flask -------------------------------
+
+
+def test_home_links_to_the_login_form(login_app: Any) -> None:
+    client = Client(login_app)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<a href="/login"><b>log in?</b></a>' in html
+    assert "<li>" not in html
+    # Nothing was flashed or stored: the response leaves cookies alone.
+    assert read_flash(_flash_middleware(login_app), response) is None
+
+
+def test_login_form_renders(login_app: Any) -> None:
+    html = Client(login_app).get("/login").get_data(as_text=True)
+    assert 'name="cname"' in html
+    assert 'type="password" id="pwd" name="pwd"' in html
+    assert "Error:" not in html
+
+
+def test_wrong_password_shows_the_error_and_keeps_the_name(login_app: Any) -> None:
+    client = Client(login_app)
+    response = client.post("/login", data={"cname": "<ann>", "pwd": "nope"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"<strong>Error:</strong> {WRONG}" in html
+    assert 'value="&lt;ann&gt;"' in html
+    assert read_flash(_flash_middleware(login_app), response) is None
+
+
+def test_login_flashes_once_then_it_is_gone(login_app: Any) -> None:
+    client = Client(login_app)
+    mw = _flash_middleware(login_app)
+    response = client.post("/login", data={"cname": "mrexamples", "pwd": "mrexamples"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/")
+    assert_flashes(mw, response, [LOGGED_IN])
+    # Flashing needs no server session: flashmw's cookie is the only one.
+    assert [c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie")] == [
+        "flash"
+    ]
+
+    home = client.get("/")
+    assert f"<li>{LOGGED_IN}</li>" in home.get_data(as_text=True)
+    assert_flashes(mw, home, [])
+
+    reload = client.get("/")
+    assert LOGGED_IN not in reload.get_data(as_text=True)
+    assert read_flash(mw, reload) is None
+
+
+def test_message_waiting_from_an_earlier_request_shows(login_app: Any) -> None:
+    client = Client(login_app)
+    cookie = make_cookie(_flash_middleware(login_app), ["<b>Welcome</b>"])
+    client.set_cookie(cookie.name, cookie.value)
+    html = client.get("/").get_data(as_text=True)
+    assert "<li>&lt;b&gt;Welcome&lt;/b&gt;</li>" in html
+
+
+def test_webob_app_answers_unknown_paths_and_methods() -> None:
+    client = Client(create_webob_app(secret_key=SECRET))
+    assert client.get("/nowhere").status_code == 404
+    response = client.post("/")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
+# -- the settings form on Starlette -----------------------------------------
+
+
+class SyncClient:
+    """httpx's ASGI client with a cookie jar, called from synchronous tests."""
+
+    def __init__(self, app: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            follow_redirects=True,
+        )
+        self.cookies = self.client.cookies
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.get(url, **kwargs))
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.post(url, **kwargs))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+@pytest.fixture
+def settings(clock: FakeClock) -> Iterator[SyncClient]:
+    client = SyncClient(create_settings_app(secret_key=SECRET, clock=clock))
+    yield client
+    client.close()
+
+
+OPTIONS = {"secret_key": SECRET}
+
+
+def test_settings_form_starts_without_notices(settings: SyncClient) -> None:
+    response = settings.get("/")
+    assert response.status_code == 200
+    assert 'name="name" value=""' in response.text
+    assert "flash-info" not in response.text
+    assert "flash-error" not in response.text
+
+
+def test_blank_name_flashes_an_error(settings: SyncClient, clock: FakeClock) -> None:
+    posted = settings.post("/", data={"name": "  "}, follow_redirects=False)
+    assert posted.status_code == 303
+    assert_flashes(
+        {**OPTIONS, "clock": clock}, posted, [], {"error": "Name cannot be blank."}
+    )
+    page = settings.get("/")
+    assert '<p class="error" id="flash-error" role="alert">' in page.text
+    assert "<span>Name cannot be blank.</span>" in page.text
+    assert 'data-dismiss="error"' in page.text
+
+
+def test_saving_flashes_info_and_replaces_the_error(settings: SyncClient) -> None:
+    settings.post("/", data={"name": ""})
+    page = settings.post("/", data={"name": " <Ann> "})
+    assert page.status_code == 200
+    assert "<span>Settings saved.</span>" in page.text
+    assert "flash-error" not in page.text
+    assert 'value="&lt;Ann&gt;"' in page.text
+
+
+def test_notice_stays_until_dismissed(settings: SyncClient, clock: FakeClock) -> None:
+    settings.post("/", data={"name": "Ann"})
+    for _ in range(2):
+        assert "Settings saved." in settings.get("/").text
+
+    dismissed = settings.post("/flash/clear", data={"key": "info"})
+    assert dismissed.status_code == 204
+    assert_flashes({**OPTIONS, "clock": clock}, dismissed, [], {})
+    assert "Settings saved." not in settings.get("/").text
+
+
+def test_dismissing_one_key_keeps_the_other(
+    settings: SyncClient, clock: FakeClock
+) -> None:
+    cookie = make_cookie(
+        {**OPTIONS, "clock": clock}, values={"info": "Saved.", "error": "Oops."}
+    )
+    # http.cookiejar files the dotless host under "testserver.local".
+    settings.cookies.set(cookie.name, cookie.value, domain="testserver.local")
+    settings.post("/flash/clear", data={"key": "error"})
+    page = settings.get("/").text
+    assert "Oops." not in page
+    assert "<span>Saved.</span>" in page
+
+
+def test_dismissing_an_unknown_key_is_refused(settings: SyncClient) -> None:
+    response = settings.post("/flash/clear", data={"key": "other"})
+    assert response.status_code == 400
+    assert response.text == "key must be one of error, info"
