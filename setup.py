@@ -56,6 +56,8 @@ setup(
         ],
         # tox -e browser: drives the system Chromium, never downloads one
         "browser": ["playwright>=1.40"],
+        # tox -e load: real servers and a real HTTP client
+        "load": ["gunicorn>=22", "uvicorn>=0.30", "httpx>=0.27"],
     },
     classifiers=[
         "Development Status :: 4 - Beta",

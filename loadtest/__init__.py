@@ -1,0 +1,1 @@
+"""Real-server load tests of flashmw: gunicorn (WSGI) and uvicorn (ASGI)."""

@@ -1,0 +1,1 @@
+"""Bounded-time fuzzing of the cookie decoder and both middlewares."""

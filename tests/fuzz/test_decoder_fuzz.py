@@ -1,0 +1,154 @@
+"""Fuzz the cookie decoder: arbitrary bytes, mutated cookies, signed junk.
+
+The decoder is ``CookieSigner.unsign`` (text to verified payload) and
+``BaseFlashMiddleware._load`` (a ``Cookie`` header to flash state). Neither
+may raise anything but a clean rejection, and a value that is not exactly
+one the server signed never verifies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flashmw.signing import BadSignature
+
+from .budget import FUZZ, counted, run_rounds
+from .servers import CLOCK, FOREIGN_SIGNED, NAME, POOL, VALUES, WSGI_APP, expected
+from .strategies import junk_text, mutated_values, signed_shaped
+
+SIGNER = WSGI_APP._signer
+
+
+def _load(header: str) -> tuple[Any, Any, bool, bool]:
+    return WSGI_APP._load(header)
+
+
+def test_arbitrary_bytes_never_verify() -> None:
+    @given(
+        st.one_of(
+            st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+            junk_text,
+            signed_shaped,
+        )
+    )
+    @FUZZ
+    @counted("decoder: arbitrary bytes")
+    def check(value: str) -> None:
+        with pytest.raises(BadSignature):
+            SIGNER.unsign(value, CLOCK())
+        messages, values, sent, invalid = _load(f"{NAME}={value}")
+        assert (messages, values) == ([], {})
+        assert sent
+        assert invalid
+
+    run_rounds("decoder: arbitrary bytes", check)
+
+
+def test_mutated_cookies_verify_only_when_unchanged() -> None:
+    @given(mutated_values)
+    @FUZZ
+    @counted("decoder: mutated cookies")
+    def check(pair: tuple[str, str]) -> None:
+        original, value = pair
+        if value in POOL:
+            # A mutation that undid itself (or spliced in a whole other
+            # cookie) is a cookie the server signed: it must verify.
+            payload = SIGNER.unsign(value, CLOCK())
+            assert SIGNER.sign(payload, CLOCK()) == value
+        else:
+            # One canonical encoding: any other text is rejected, with
+            # BadSignature and nothing else.
+            with pytest.raises(BadSignature):
+                SIGNER.unsign(value, CLOCK())
+        header = f"{NAME}={value}"
+        messages, values, _, invalid = _load(header)
+        state, _ = expected(header)
+        if state is None:
+            assert (messages, values, invalid) == ([], {}, True)
+        else:
+            assert (messages, values) == state
+        del original
+
+    run_rounds("decoder: mutated cookies", check)
+
+
+def test_payloads_of_other_signers_never_verify() -> None:
+    @given(st.sampled_from(FOREIGN_SIGNED), st.sampled_from(["", '"']))
+    @FUZZ
+    @counted("decoder: other salts, names and keys")
+    def check(value: str, quote: str) -> None:
+        with pytest.raises(BadSignature):
+            SIGNER.unsign(value, CLOCK())
+        assert _load(f"{NAME}={quote}{value}{quote}") == ([], {}, True, True)
+
+    run_rounds("decoder: other salts, names and keys", check)
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10)
+    | st.sampled_from(
+        [" t", " f", " di", " m", " dt", " dtz", " d", " u", " x", "nan"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["", "a", " t", " f", " di", " m", " dt", " dtz", " d", " u"]
+            )
+            | st.text(max_size=4),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=16,
+)
+
+
+def test_signed_documents_decode_to_a_stable_state_or_nothing() -> None:
+    # The server's own key signs these, so they pass the signature and reach
+    # the JSON and tag decoders: the layer a leaked key would expose.
+    serializer = WSGI_APP.serializer
+
+    @given(st.one_of(_json.map(_dumps), st.binary(max_size=200)))
+    @FUZZ
+    @counted("decoder: signed arbitrary payloads")
+    def check(payload: bytes) -> None:
+        value = SIGNER.sign(payload, CLOCK())
+        messages, values, sent, invalid = _load(f"{NAME}={value}")
+        assert sent
+        if invalid:
+            assert (messages, values) == ([], {})
+            return
+        # What decoded re-encodes to a document that decodes to itself.
+        document = [[list(m) for m in messages], [[k, v] for k, v in values.items()]]
+        again = serializer.loads(serializer.dumps(document))
+        assert again == document
+
+    run_rounds("decoder: signed arbitrary payloads", check)
+
+
+def _dumps(document: Any) -> bytes:
+    import json
+
+    # Half the time wrap the junk as a flash document, so the tag decoder
+    # (and not only the shape check) sees it.
+    with contextlib.suppress(ValueError):
+        return json.dumps([[["message", document]], [["k", document]]]).encode()
+    return b"[]"
+
+
+def test_pool_is_what_the_server_signed() -> None:
+    # The oracle's premise: every pool value verifies and holds its state.
+    for value, state in POOL.items():
+        messages, values, _, invalid = _load(f"{NAME}={value}")
+        assert ((messages, values), invalid) == (state, False)
+    assert len(VALUES) == len(POOL)
