@@ -119,10 +119,11 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        flash = self.flash_for(
+        flash = Flash(
+            self,
             _cookie_header(scope),
-            https=scope.get("scheme") in ("https", "wss"),
-            head=scope.get("method") == "HEAD",
+            scope.get("scheme") in ("https", "wss"),
+            scope.get("method") == "HEAD",
         )
         if kind == "websocket":
             flash._state()  # decode at connect: the handshake is the only request

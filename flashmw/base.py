@@ -16,7 +16,6 @@ from typing import Any, Generic, TypeVar
 from .cookies import CookieWriter, find_cookie_values, is_token
 from .errors import FlashOverflowError
 from .signing import CookieSigner
-from .state import Flash
 from .values import Serializer, TaggedJSONSerializer
 
 logger = logging.getLogger("flashmw")
@@ -29,6 +28,9 @@ DEFAULT_MAX_MESSAGES = 100
 #: Bytes of the whole ``Set-Cookie`` value; browsers keep at least 4096.
 DEFAULT_MAX_COOKIE_SIZE = 4093
 
+# What a decoded document and its entries may be: JSON gives lists, other
+# serializers may give tuples.
+_SEQUENCES = (list, tuple)
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _OVERFLOW = ("drop_oldest", "error")
 _SHORT_KEY = 32
@@ -205,22 +207,6 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"cookie with these options already takes {smallest} bytes"
             )
 
-    def flash_for(
-        self,
-        cookie_header: str | Callable[[], str | None] | None,
-        *,
-        https: bool,
-        head: bool = False,
-    ) -> Flash:
-        """Return the (not yet decoded) flash of one request.
-
-        :param cookie_header: the request's ``Cookie`` header as latin-1 text,
-            or a function that returns it when the flash is first used.
-        :param https: whether the request came over https.
-        :param head: whether it is a HEAD request (which consumes nothing).
-        """
-        return Flash(self, cookie_header, secure=https, head=head)
-
     # -- reading --------------------------------------------------------
 
     def _load(self, header: str | None) -> tuple[Pairs, dict[str, Any], bool, bool]:
@@ -248,29 +234,26 @@ class BaseFlashMiddleware(Generic[AppT]):
         if len(raw) > self.max_cookie_size:
             raise ValueError(f"value of {len(raw)} bytes exceeds max_cookie_size")
         document = self.serializer.loads(self._signer.unsign(raw, now))
-        if not isinstance(document, (list, tuple)) or len(document) != 2:
+        if type(document) not in _SEQUENCES or len(document) != 2:
             raise ValueError("payload is not a flash document")
-        messages, values = (self._pairs(part) for part in document)
+        messages, values = document
+        if type(messages) not in _SEQUENCES or type(values) not in _SEQUENCES:
+            raise ValueError("payload is not a flash document")
         if len(messages) + len(values) > self.max_messages:
             raise ValueError(f"more than max_messages={self.max_messages} entries")
-        keyed = dict(values)
+        pairs = []
+        for part in (messages, values):
+            for item in part:
+                if type(item) not in _SEQUENCES or len(item) != 2:
+                    raise ValueError("payload entry is not a pair")
+                name, value = item
+                if type(name) is not str:
+                    raise ValueError("category or key is not a str")
+                pairs.append((name, value))
+        keyed = dict(pairs[len(messages) :])
         if len(keyed) != len(values):
             raise ValueError("a key appears twice")
-        return messages, keyed
-
-    @staticmethod
-    def _pairs(part: Any) -> Pairs:
-        if not isinstance(part, (list, tuple)):
-            raise ValueError("payload is not a flash document")
-        pairs = []
-        for item in part:
-            if not isinstance(item, (list, tuple)) or len(item) != 2:
-                raise ValueError("payload entry is not a pair")
-            name, value = item
-            if type(name) is not str:
-                raise ValueError("category or key is not a str")
-            pairs.append((name, value))
-        return pairs
+        return pairs[: len(messages)], keyed
 
     # -- writing --------------------------------------------------------
 
@@ -284,8 +267,7 @@ class BaseFlashMiddleware(Generic[AppT]):
             ) from exc
 
     def _payload(self, messages: Pairs, values: dict[str, Any]) -> bytes:
-        document = [[list(m) for m in messages], [[k, v] for k, v in values.items()]]
-        return self.serializer.dumps(document)
+        return self.serializer.dumps([messages, list(values.items())])
 
     def _size(self, payload: bytes, https: int) -> int:
         return self._writers[https].size(
@@ -325,12 +307,17 @@ class BaseFlashMiddleware(Generic[AppT]):
         if excess > 0:
             messages, values, dropped = self._drop_oldest(messages, values, excess)
         payload = self._payload(messages, values)
-        while self._size(payload, https) > self.max_cookie_size and (
-            messages or values
-        ):
-            messages, values, count = self._drop_oldest(messages, values, 1)
-            dropped += count
-            payload = self._payload(messages, values)
+        value = self._signer.sign(payload, self._clock())
+        # Signing first and measuring the real value keeps the common case
+        # to one encoding; only an overflow pays for the drop loop.
+        if writer.size(len(value)) > self.max_cookie_size:
+            while (messages or values) and self._size(
+                payload, https
+            ) > self.max_cookie_size:
+                messages, values, count = self._drop_oldest(messages, values, 1)
+                dropped += count
+                payload = self._payload(messages, values)
+            value = self._signer.sign(payload, self._clock())
         if dropped:
             logger.warning(
                 "flashmw dropped the %d oldest flash message(s) to stay within "
@@ -340,7 +327,7 @@ class BaseFlashMiddleware(Generic[AppT]):
                 self.max_cookie_size,
             )
         if messages or values:
-            return writer.set(self._signer.sign(payload, self._clock()))
+            return writer.set(value)
         return writer.delete() if had_cookie else None
 
     @staticmethod

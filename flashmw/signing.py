@@ -25,7 +25,7 @@ CLOCK_SKEW = 60
 # base64url of a 32-byte SHA-256 digest, without padding.
 _SIGNATURE_LENGTH = 43
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-_FROM_URLSAFE = str.maketrans("-_", "+/")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 class BadSignature(ValueError):
@@ -69,22 +69,22 @@ def _stamp(now: float) -> str:
 
 if sys.version_info >= (3, 11):
 
-    def _a2b(text: str) -> bytes:
+    def _a2b(data: bytes) -> bytes:
         # What base64.b64decode(..., validate=True) does on 3.11+, minus
         # rebuilding its translation table on every call.
-        return binascii.a2b_base64(text, strict_mode=True)
+        return binascii.a2b_base64(data, strict_mode=True)
 
 else:  # pragma: no cover (3.10 has no strict_mode)
 
-    def _a2b(text: str) -> bytes:
-        return base64.b64decode(text, validate=True)
+    def _a2b(data: bytes) -> bytes:
+        return base64.b64decode(data, validate=True)
 
 
 def _b64decode(text: str) -> bytes:
     # Strict: a character outside base64url is an error, not skipped. The
     # caller has checked that the text is ASCII.
     padded = text + "=" * (-len(text) % 4)
-    return _a2b(padded.translate(_FROM_URLSAFE))
+    return _a2b(padded.encode("ascii").translate(_FROM_URLSAFE))
 
 
 class CookieSigner:

@@ -63,7 +63,6 @@ class Flash:
         self,
         middleware: BaseFlashMiddleware[Any],
         cookie_header: str | Callable[[], str | None] | None,
-        *,
         secure: bool,
         head: bool = False,
     ) -> None:

@@ -309,8 +309,19 @@ class TaggedJSONSerializer:
 
         :raises TypeError: if it holds a value that cannot be stored.
         """
-        # The document wraps each value in three lists: start three levels up.
-        return _encoder.encode(_tag(obj, -3)).encode("utf-8")
+        if type(obj) is list and len(obj) == 2:
+            # The flash document: two lists of (name, value) pairs, whose
+            # names are str already. Plain text values, the common case,
+            # need no tag and no call.
+            document = [
+                [[name, v if type(v) is str else _tag(v, 0)] for name, v in part]
+                for part in obj
+            ]
+        else:
+            # Anything else: the document wraps each value in three lists,
+            # so start three levels up.
+            document = _tag(obj, -3)
+        return _encoder.encode(document).encode("utf-8")
 
     def loads(self, data: bytes) -> Any:
         """Decode what :meth:`dumps` produced.

@@ -82,9 +82,9 @@ class _Response:
 
 
 class _Body:
-    """Iterates the app's body, committing before the first non-empty chunk."""
+    """The app's body, committing before its first non-empty chunk."""
 
-    __slots__ = ("_response", "_iterable", "_iterator", "_closed")
+    __slots__ = ("_closed", "_iterable", "_iterator", "_response")
 
     def __init__(self, response: _Response, iterable: Iterable[bytes]) -> None:
         self._response = response
@@ -93,28 +93,35 @@ class _Body:
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        # No work here: servers and wrappers call iter() where an error
+        # would not be followed by close().
         return self
 
     def __next__(self) -> bytes:
         response = self._response
-        # A streaming body runs after the app returned: make current_flash()
-        # work inside it too.
+        # A streaming body runs after the app returned: current_flash()
+        # must work inside it too.
         token = current.set(response.flash)
         try:
-            if self._iterator is None:
-                self._iterator = iter(self._iterable)
-            chunk = next(self._iterator)
-            while response.write is None and not chunk:
-                chunk = next(self._iterator)
-        except StopIteration:
+            if self._iterator is not None:
+                return next(self._iterator)
+            self._iterator = iterator = iter(self._iterable)
+            if response.write is not None:
+                return next(iterator)  # headers went out through write()
+            for chunk in iterator:
+                if chunk or response.write is not None:
+                    break
+            else:
+                chunk = None
+            # Whatever the body reads before its first bytes, it has read
+            # now: commit before handing anything to the server.
             if response.write is None:
                 response.commit()
-            raise
+            if chunk is None:
+                raise StopIteration
+            return chunk
         finally:
             current.reset(token)
-        if response.write is None:
-            response.commit()
-        return chunk
 
     def close(self) -> None:
         if self._closed:
@@ -136,10 +143,11 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        flash = self.flash_for(
+        flash = Flash(
+            self,
             environ.get("HTTP_COOKIE"),
-            https=environ.get("wsgi.url_scheme") == "https",
-            head=environ.get("REQUEST_METHOD") == "HEAD",
+            environ.get("wsgi.url_scheme") == "https",
+            environ.get("REQUEST_METHOD") == "HEAD",
         )
         environ[ENVIRON_KEY] = flash
         response = _Response(flash, start_response)
