@@ -18,7 +18,7 @@ from flashmw import ASGIFlashMiddleware, FlashMiddleware, current_flash, get_fla
 from flashmw.asgi import Message, Receive, Scope, Send
 from flashmw.signing import CookieSigner
 
-from ..harness import SECRET, FakeClock
+from ..harness import SECRET, FakeClock, http_scope
 
 NAME = "flash"
 CLOCK = FakeClock()
@@ -204,22 +204,9 @@ def wsgi_request(cookie: bytes | None, *, add: bool) -> Outcome:
 async def asgi_request(headers: Iterable[tuple[bytes, bytes]], *, add: bool) -> Outcome:
     """One GET through the ASGI middleware with exactly these request headers."""
     outcome = Outcome()
-    scope: Scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "2",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": list(headers),
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "fuzz.outcome": outcome,
-        "fuzz.add": add,
-    }
+    # HTTP/2, where a browser may split its cookies over several headers.
+    extra: dict[str, Any] = {"fuzz.outcome": outcome, "fuzz.add": add}
+    scope = http_scope("/", headers=list(headers), http_version="2", **extra)
     body = b""
 
     async def receive() -> Message:
