@@ -1,0 +1,87 @@
+"""A bare Django project in one module: settings, views and URLconf.
+
+Django keeps settings process-wide, so both handlers (with and without
+``MessageMiddleware``) share these views; a view uses the messages
+framework exactly when the middleware installed it on the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django
+from django.conf import settings
+from django.contrib import messages
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path
+
+from benchmarks.traffic import NEW, SEEDED
+
+_MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
+_LEVELS = {"info": messages.INFO, "warning": messages.WARNING, "error": messages.ERROR}
+
+
+def seed(request: Any) -> HttpResponse:
+    """Store the three S1/S2 messages."""
+    for category, text in SEEDED:
+        messages.add_message(request, _LEVELS[category], text)
+    return HttpResponse(b"seeded", content_type="text/plain")
+
+
+def untouched(request: Any) -> HttpResponse:
+    """S1: ignore the messages."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+def consume(request: Any) -> HttpResponse:
+    """S2: read every message (or pretend to, without the middleware)."""
+    if hasattr(request, "_messages"):
+        count = len(list(messages.get_messages(request)))
+    else:
+        count = len(SEEDED)
+    return HttpResponse(str(count).encode("ascii"), content_type="text/plain")
+
+
+def flash_and_redirect(request: Any) -> HttpResponseRedirect:
+    """S3: add one message (with the middleware) and redirect."""
+    if hasattr(request, "_messages"):
+        category, text = NEW
+        messages.add_message(request, _LEVELS[category], text)
+    return HttpResponseRedirect("/")
+
+
+urlpatterns = [
+    path("seed", seed),
+    path("s1", untouched),
+    path("s2", consume),
+    path("s3", flash_and_redirect),
+]
+
+
+def handlers(secret: str) -> tuple[WSGIHandler, WSGIHandler]:
+    """Return Django WSGI handlers with and without ``MessageMiddleware``.
+
+    :param secret: the ``SECRET_KEY`` that signs the messages cookie.
+    """
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY=secret,
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF=__name__,
+            INSTALLED_APPS=["django.contrib.messages"],
+            MIDDLEWARE=[],
+            MESSAGE_STORAGE="django.contrib.messages.storage.cookie.CookieStorage",
+            DATABASES={},
+            USE_TZ=True,
+            LOGGING_CONFIG=None,
+        )
+        django.setup()
+    # The handler reads MIDDLEWARE when it is built, so the two share the
+    # settings and differ only in the middleware they loaded.
+    settings.MIDDLEWARE = [_MESSAGE_MIDDLEWARE]
+    with_messages = WSGIHandler()
+    settings.MIDDLEWARE = []
+    without = WSGIHandler()
+    return with_messages, without
