@@ -39,16 +39,12 @@ def _cookie_header(scope: Scope) -> Callable[[], str | None]:
 
 def _with_flash_headers(flash: Flash, message: Message) -> Message:
     """Return the start message with the flash's ``Vary`` and ``Set-Cookie``."""
+    # Apps may send lists, tuples or bytearrays; ASGI servers want bytes.
     headers = [
         (bytes(name), bytes(value)) for name, value in message.get("headers", ())
     ]
-    vary = [v.decode("latin-1") for n, v in headers if n.lower() == b"vary"]
-    new_vary, set_cookie = flash._response_headers(message.get("status", 200), vary)
-    if new_vary is not None:
-        headers = [(n, v) for n, v in headers if n.lower() != b"vary"]
-        headers.append((b"vary", new_vary.encode("latin-1")))
-    if set_cookie is not None:
-        headers.append((b"set-cookie", set_cookie.encode("latin-1")))
+    status = message.get("status", 200)
+    headers = flash._with_headers(status, headers, b"vary", b"set-cookie")
     return {**message, "headers": headers}
 
 

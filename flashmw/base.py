@@ -317,7 +317,8 @@ class BaseFlashMiddleware(Generic[AppT]):
                 messages, values, count = self._drop_oldest(messages, values, 1)
                 dropped += count
                 payload = self._payload(messages, values)
-            value = self._signer.sign(payload, self._clock())
+            if messages or values:
+                value = self._signer.sign(payload, self._clock())
         if dropped:
             logger.warning(
                 "flashmw dropped the %d oldest flash message(s) to stay within "

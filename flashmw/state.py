@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AnyStr
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
@@ -12,6 +12,24 @@ if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
 
 _MISSING: Any = object()
+
+
+def wanted_categories(category_filter: Iterable[str]) -> set[str]:
+    """Return the categories a ``category_filter`` names (a ``str`` names one)."""
+    if isinstance(category_filter, str):
+        return {category_filter}
+    return set(category_filter)
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
+def _like(sample: AnyStr, text: str) -> AnyStr:
+    """Return ``text`` as the same type as ``sample`` (latin-1 for bytes)."""
+    if isinstance(sample, bytes):
+        return text.encode("latin-1")
+    return text
 
 
 class _Message:
@@ -130,11 +148,7 @@ class Flash:
         """
         messages = self._state()
         if category_filter:
-            wanted = (
-                {category_filter}
-                if isinstance(category_filter, str)
-                else set(category_filter)
-            )
+            wanted = wanted_categories(category_filter)
             messages = [m for m in messages if m.category in wanted]
         if consume:
             for m in messages:
@@ -268,15 +282,31 @@ class Flash:
         }
         self._mw._check_fits(messages, values, self._secure)
 
-    def _response_headers(
-        self, status: int, vary: Iterable[str]
-    ) -> tuple[str | None, str | None]:
-        """Return the ``Vary`` and ``Set-Cookie`` values a response needs.
+    def _with_headers(
+        self,
+        status: int,
+        headers: list[tuple[AnyStr, AnyStr]],
+        vary_name: AnyStr,
+        cookie_name: AnyStr,
+    ) -> list[tuple[AnyStr, AnyStr]]:
+        """Return a copy of ``headers`` with the flash's ``Vary`` and ``Set-Cookie``.
 
-        Only call when :attr:`touched`. Either may be ``None``: the ``Vary``
-        headers already name ``Cookie``, or the cookie stays as it is.
+        The same rule for both protocols: ``str`` headers for WSGI, latin-1
+        ``bytes`` for ASGI, and new headers get the names given. Existing
+        ``Vary`` headers are merged into one that names ``Cookie`` (left
+        alone when they name it or ``*``). Only call when :attr:`touched`.
         """
-        return merged_vary(vary), self._set_cookie(status)
+        lower = vary_name.lower()
+        merged = merged_vary(_text(v) for n, v in headers if n.lower() == lower)
+        set_cookie = self._set_cookie(status)
+        if merged is None:
+            out = list(headers)
+        else:
+            out = [(n, v) for n, v in headers if n.lower() != lower]
+            out.append((vary_name, _like(vary_name, merged)))
+        if set_cookie is not None:
+            out.append((cookie_name, _like(cookie_name, set_cookie)))
+        return out
 
     def _set_cookie(self, status: int) -> str | None:
         """Return the ``Set-Cookie`` value a response with ``status`` needs.

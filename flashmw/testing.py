@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BaseFlashMiddleware
+from .state import wanted_categories
 from .wsgi import FlashMiddleware
 
 __all__ = [
@@ -107,11 +108,7 @@ class FlashState:
         self, with_categories: bool = False, category_filter: Iterable[str] = ()
     ) -> list[Any]:
         """Return the messages as :meth:`flashmw.Flash.get_flashed_messages` would."""
-        wanted = (
-            {category_filter}
-            if isinstance(category_filter, str)
-            else set(category_filter)
-        )
+        wanted = wanted_categories(category_filter)
         pairs = [m for m in self.messages if not wanted or m[0] in wanted]
         if with_categories:
             return pairs

@@ -68,15 +68,9 @@ class _Response:
             raise AssertionError("the application sent a body before start_response")
         headers = self.headers
         if self.flash.touched:
-            vary = [v for k, v in headers if k.lower() == "vary"]
-            new_vary, set_cookie = self.flash._response_headers(
-                _status_code(self.status), vary
+            headers = self.flash._with_headers(
+                _status_code(self.status), headers, "Vary", "Set-Cookie"
             )
-            if new_vary is not None:
-                headers = [(k, v) for k, v in headers if k.lower() != "vary"]
-                headers.append(("Vary", new_vary))
-            if set_cookie is not None:
-                headers.append(("Set-Cookie", set_cookie))
         exc_info, self.exc_info = self.exc_info, None
         self.write = self.start(self.status, headers, exc_info)
 
