@@ -23,18 +23,32 @@ _HTTP = ("http.response.start", "http.response.body")
 _DENIAL = ("websocket.http.response.start", "websocket.http.response.body")
 
 
-def _cookie_header(scope: Scope) -> Callable[[], str | None]:
-    def read() -> str | None:
-        # HTTP/2 and HTTP/3 may split cookies over several headers; they
-        # are one list. Latin-1 maps every byte, so nothing here can fail.
-        values = [
-            value.decode("latin-1")
-            for name, value in scope.get("headers") or ()
-            if name.lower() == b"cookie"
-        ]
-        return "; ".join(values) if values else None
+class _ScopeHeaders:
+    """The request's headers, read from the ASGI scope by lower-case name.
 
-    return read
+    Built on the first read: HTTP/2 and HTTP/3 may split one header (the
+    cookies above all) over several fields, which are read as one.
+    """
+
+    __slots__ = ("_scope", "_map")
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+        self._map: dict[str, str] | None = None
+
+    def get(self, name: str) -> str | None:
+        found = self._map
+        if found is None:
+            found = self._map = {}
+            # Latin-1 maps every byte, so nothing here can fail.
+            for raw_name, raw_value in self._scope.get("headers") or ():
+                key = bytes(raw_name).decode("latin-1").lower()
+                value = bytes(raw_value).decode("latin-1")
+                if key in found:
+                    joiner = "; " if key == "cookie" else ", "
+                    value = found[key] + joiner + value
+                found[key] = value
+        return found.get(name)
 
 
 def _with_flash_headers(flash: Flash, message: Message) -> Message:
@@ -117,7 +131,7 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             return
         flash = Flash(
             self,
-            _cookie_header(scope),
+            _ScopeHeaders(scope),
             scope.get("scheme") in ("https", "wss"),
             scope.get("method") == "HEAD",
         )

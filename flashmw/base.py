@@ -10,11 +10,19 @@ import datetime
 import logging
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from .cookies import CookieWriter, find_cookie_values, is_token
 from .errors import FlashOverflowError
+from .request import (
+    SPECULATIVE_HEADERS,
+    SUBRESOURCE_DESTINATIONS,
+    Headers,
+    check_rules,
+    is_speculative,
+    is_subresource,
+)
 from .signing import CookieSigner
 from .values import Serializer, TaggedJSONSerializer
 
@@ -81,6 +89,13 @@ class BaseFlashMiddleware(Generic[AppT]):
         (raise :class:`~flashmw.FlashOverflowError` from ``add``/``put``).
     :param serializer: ``dumps(obj) -> bytes`` and ``loads(bytes) -> obj``;
         the default is :class:`~flashmw.values.TaggedJSONSerializer`.
+    :param speculative_headers: headers that mark a prefetch, prerender or
+        preload, each with its tokens; reads on such a request consume
+        nothing. Extend :data:`flashmw.request.SPECULATIVE_HEADERS` or
+        replace it.
+    :param subresource_destinations: ``Sec-Fetch-Dest`` values whose reads
+        consume nothing; extend or replace
+        :data:`flashmw.request.SUBRESOURCE_DESTINATIONS`.
     :param clock: returns the time in seconds since the epoch (for tests).
     :raises ValueError: for any option a middleware cannot work with.
     """
@@ -103,6 +118,8 @@ class BaseFlashMiddleware(Generic[AppT]):
         max_messages: int = DEFAULT_MAX_MESSAGES,
         on_overflow: str = "drop_oldest",
         serializer: Serializer | None = None,
+        speculative_headers: Mapping[str, Iterable[str]] = SPECULATIVE_HEADERS,
+        subresource_destinations: Iterable[str] = SUBRESOURCE_DESTINATIONS,
         clock: Callable[[], float] = time.time,  # seconds since the epoch
     ) -> None:
         self.app = app
@@ -167,6 +184,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         if not isinstance(salt, (str, bytes)) or not salt:
             raise ValueError("salt must be a non-empty str or bytes")
 
+        self._speculative, self._destinations = check_rules(
+            speculative_headers, subresource_destinations
+        )
         self.cookie_name = cookie_name
         self.max_age = _seconds(max_age, "max_age")
         self.max_messages = max_messages
@@ -208,6 +228,12 @@ class BaseFlashMiddleware(Generic[AppT]):
             )
 
     # -- reading --------------------------------------------------------
+
+    def _is_unseen(self, headers: Headers) -> bool:
+        """Tell whether a request with these headers is never seen as a page."""
+        return is_speculative(headers, self._speculative) or is_subresource(
+            headers, self._destinations
+        )
 
     def _load(self, header: str | None) -> tuple[Pairs, dict[str, Any], bool, bool]:
         """Decode the flash cookie in ``header``.

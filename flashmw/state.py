@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, AnyStr
 
 from .cookies import merged_vary
@@ -10,6 +10,7 @@ from .errors import FlashOverflowError
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
+    from .request import Headers
 
 _MISSING: Any = object()
 
@@ -59,9 +60,10 @@ class Flash:
 
     __slots__ = (
         "_mw",
-        "_header",
+        "_headers",
         "_secure",
         "_head",
+        "_unseen",
         "_messages",
         "_values",
         "_consumed",
@@ -80,14 +82,15 @@ class Flash:
     def __init__(
         self,
         middleware: BaseFlashMiddleware[Any],
-        cookie_header: str | Callable[[], str | None] | None,
+        headers: Headers,
         secure: bool,
         head: bool = False,
     ) -> None:
         self._mw = middleware
-        self._header = cookie_header
+        self._headers = headers
         self._secure = secure
         self._head = head
+        self._unseen: bool | None = None
         self._dirty = False
         self._kept = False
         self._messages = None
@@ -99,12 +102,26 @@ class Flash:
         """Whether this request has read or written flash state."""
         return self._messages is not None
 
+    @property
+    def unseen(self) -> bool:
+        """Whether nobody will see this response as a page.
+
+        True for ``HEAD``, for speculative requests (prefetch, prerender,
+        preload: see :data:`flashmw.request.SPECULATIVE_HEADERS`) and for
+        sub-resources (``Sec-Fetch-Dest: image`` and the like). On such a
+        request every read is a peek: handlers and templates get the
+        stored messages, and nothing is consumed. A template may use it to
+        leave notices out of a prefetched page.
+        """
+        unseen = self._unseen
+        if unseen is None:
+            unseen = self._unseen = self._head or self._mw._is_unseen(self._headers)
+        return unseen
+
     def _state(self) -> list[_Message]:
         if self._messages is not None:
             return self._messages
-        header = self._header
-        if callable(header):
-            header = header()
+        header = self._headers.get("cookie")
         messages, self._values, self._had_cookie, self._invalid = self._mw._load(header)
         self._consumed = set()
         self._messages = [_Message(c, m, new=False) for c, m in messages]
@@ -316,7 +333,7 @@ class Flash:
         messages = self._state()
         values = self._values
         changed = self._dirty or self._invalid
-        consume = not (self._kept or self._head or status >= 500 or status == 304)
+        consume = not (self._kept or status >= 500 or status == 304 or self.unseen)
         if consume:
             if any(m.consumed for m in messages):
                 changed = changed or any(m.consumed and not m.new for m in messages)

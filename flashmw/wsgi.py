@@ -25,6 +25,26 @@ def _status_code(status: str) -> int:
         return 500
 
 
+# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name.
+_ENVIRON_NAMES: dict[str, str] = {}
+
+
+class _EnvironHeaders:
+    """The request's headers, read from the WSGI environ by lower-case name."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        key = _ENVIRON_NAMES.get(name)
+        if key is None:
+            key = _ENVIRON_NAMES[name] = "HTTP_" + name.upper().replace("-", "_")
+        value: str | None = self._environ.get(key)
+        return value
+
+
 class _Response:
     """Holds the server's ``start_response`` until the body starts."""
 
@@ -139,7 +159,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     ) -> Iterable[bytes]:
         flash = Flash(
             self,
-            environ.get("HTTP_COOKIE"),
+            _EnvironHeaders(environ),
             environ.get("wsgi.url_scheme") == "https",
             environ.get("REQUEST_METHOD") == "HEAD",
         )

@@ -224,7 +224,9 @@ class Harness(Protocol):
     def close(self) -> None:
         """Release what the client holds."""
 
-    def open(self, path: str, method: str = "GET") -> Result:
+    def open(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> Result:
         """Request ``path`` through the client, with and into its cookie jar."""
 
     def jar(self) -> str | None:
@@ -255,8 +257,12 @@ class WSGIHarness:
     def close(self) -> None:
         """Nothing to release: werkzeug's client holds no resources."""
 
-    def open(self, path: str, method: str = "GET") -> Result:
-        response = self.client.open(path, method=method, base_url=self.base_url)
+    def open(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> Result:
+        response = self.client.open(
+            path, method=method, base_url=self.base_url, headers=headers
+        )
         return Result(
             response.status_code,
             _decode(response.get_data()),
@@ -345,8 +351,14 @@ class ASGIHarness:
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
 
-    def open(self, path: str, method: str = "GET") -> Result:
-        response = self.loop.run_until_complete(self.client.request(method, path))
+    def open(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> Result:
+        # Header bytes as a browser may send them: latin-1, not just ASCII.
+        raw = {k.encode(): v.encode("latin-1") for k, v in (headers or {}).items()}
+        response = self.loop.run_until_complete(
+            self.client.request(method, path, headers=raw)
+        )
         return Result(
             response.status_code,
             _decode(response.content),
