@@ -88,11 +88,11 @@ class _Sender:
             await self.flush()
         elif kind == "websocket.accept":
             self._open = False
-            set_cookie = self._flash._set_cookie(200)
-            if set_cookie is not None:
+            set_cookies = self._flash._set_cookies(200)
+            if set_cookies:
                 headers = [
                     *message.get("headers", ()),
-                    (b"set-cookie", set_cookie.encode()),
+                    *((b"set-cookie", value.encode()) for value in set_cookies),
                 ]
                 message = {**message, "headers": headers}
         elif self._held is not None:

@@ -13,8 +13,17 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from .cookies import CookieWriter, find_cookie_values, is_token
-from .errors import FlashOverflowError
+from .cookies import CookieWriter, find_cookies, is_token
+from .layout import (
+    MARK_AGE,
+    MARKS,
+    Changes,
+    Loaded,
+    Stored,
+    decode,
+    decode_legacy,
+    resolve,
+)
 from .request import (
     SPECULATIVE_HEADERS,
     SUBRESOURCE_DESTINATIONS,
@@ -33,8 +42,14 @@ logger = logging.getLogger("flashmw")
 DEFAULT_MAX_AGE = 3600
 #: Messages and keyed values a flash keeps; the oldest go first.
 DEFAULT_MAX_MESSAGES = 100
-#: Bytes of the whole ``Set-Cookie`` value; browsers keep at least 4096.
+#: Bytes of each ``Set-Cookie`` value; browsers keep at least 4096.
 DEFAULT_MAX_COOKIE_SIZE = 4093
+#: Flash cookies a browser holds at most; browsers keep at least 50 per site,
+#: and the app has cookies of its own.
+DEFAULT_MAX_COOKIES = 20
+#: Bytes all flash cookies take together in the ``Cookie`` header: servers
+#: refuse request headers past about 8 KB (gunicorn answers 431).
+DEFAULT_MAX_TOTAL_SIZE = 4096
 
 # What a decoded document and its entries may be: JSON gives lists, other
 # serializers may give tuples.
@@ -42,6 +57,8 @@ _SEQUENCES = (list, tuple)
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _OVERFLOW = ("drop_oldest", "error")
 _SHORT_KEY = 32
+# The document of the smallest cookie: a clear mark of everything.
+_SMALLEST = [[["", 1]], [["x", ["abcdefgh0", [[1_800_000_000_000, "abcdefgh", 1, 1]]]]]]
 
 AppT = TypeVar("AppT")
 Pairs = list[tuple[str, Any]]
@@ -70,6 +87,13 @@ def _check_attribute(value: str, name: str) -> str:
     return value
 
 
+def _newest(parts: list[Stored]) -> int:
+    """Return the millisecond of the newest write in one cookie's parts."""
+    stamps = [e.stamp[0] for part in parts for e in part.entries]
+    stamps += [mark[1][0] for part in parts for mark in part.marks]
+    return max(stamps, default=-1)
+
+
 class BaseFlashMiddleware(Generic[AppT]):
     """Options and cookie rules shared by :class:`~flashmw.FlashMiddleware`
     and :class:`~flashmw.ASGIFlashMiddleware`.
@@ -83,7 +107,10 @@ class BaseFlashMiddleware(Generic[AppT]):
     :param secure: ``None`` sets ``Secure`` exactly on https requests.
     :param samesite: ``"lax"``, ``"strict"``, ``"none"`` or ``None``.
     :param salt: binds signatures to this purpose.
-    :param max_cookie_size: bytes of the whole ``Set-Cookie`` value.
+    :param max_cookie_size: bytes of each ``Set-Cookie`` value.
+    :param max_cookies: flash cookies kept at most (one per write).
+    :param max_total_size: bytes every flash cookie takes together in the
+        request's ``Cookie`` header.
     :param max_messages: messages and keyed values kept at most.
     :param on_overflow: ``"drop_oldest"`` (and log a warning) or ``"error"``
         (raise :class:`~flashmw.FlashOverflowError` from ``add``/``put``).
@@ -114,7 +141,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         httponly: bool = True,
         samesite: str | None = "lax",
         salt: str | bytes = "flashmw.flash",
-        max_cookie_size: int = DEFAULT_MAX_COOKIE_SIZE,  # bytes
+        max_cookie_size: int = DEFAULT_MAX_COOKIE_SIZE,  # bytes, each cookie
+        max_cookies: int = DEFAULT_MAX_COOKIES,
+        max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,  # bytes, every cookie
         max_messages: int = DEFAULT_MAX_MESSAGES,
         on_overflow: str = "drop_oldest",
         serializer: Serializer | None = None,
@@ -169,10 +198,14 @@ class BaseFlashMiddleware(Generic[AppT]):
             raise ValueError(
                 f"on_overflow must be 'drop_oldest' or 'error', got {on_overflow!r}"
             )
-        if isinstance(max_messages, bool) or not isinstance(max_messages, int):
-            raise ValueError(f"max_messages must be an int, got {max_messages!r}")
-        if max_messages < 1:
-            raise ValueError(f"max_messages must be at least 1, got {max_messages}")
+        for option, number in (
+            ("max_messages", max_messages),
+            ("max_cookies", max_cookies),
+        ):
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise ValueError(f"{option} must be an int, got {number!r}")
+            if number < 1:
+                raise ValueError(f"{option} must be at least 1, got {number}")
         if serializer is None:
             serializer = TaggedJSONSerializer()
         elif not callable(getattr(serializer, "dumps", None)) or not callable(
@@ -190,6 +223,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         self.cookie_name = cookie_name
         self.max_age = _seconds(max_age, "max_age")
         self.max_messages = max_messages
+        self.max_cookies = max_cookies
+        # Verifying a candidate costs an HMAC: a request carrying thousands
+        # of planted "flash.x=..." pairs gets a bounded amount of work.
+        self.max_candidates = 2 * max_cookies + 1
         self.on_overflow = on_overflow
         self.serializer = serializer
         self._clock = clock
@@ -203,8 +240,8 @@ class BaseFlashMiddleware(Generic[AppT]):
         # One writer per request scheme: index 0 for http, 1 for https.
         self._writers = tuple(
             CookieWriter(
-                cookie_name,
                 max_age=self.max_age,
+                mark_age=min(MARK_AGE, self.max_age),
                 path=path,
                 domain=domain,
                 secure=https if secure is None else secure,
@@ -217,14 +254,27 @@ class BaseFlashMiddleware(Generic[AppT]):
         self._validate: Callable[[Any], None] = (
             validate if callable(validate) else self._validate_by_dumping
         )
-        if isinstance(max_cookie_size, bool) or not isinstance(max_cookie_size, int):
-            raise ValueError(f"max_cookie_size must be an int, got {max_cookie_size!r}")
+        for option, number in (
+            ("max_cookie_size", max_cookie_size),
+            ("max_total_size", max_total_size),
+        ):
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise ValueError(f"{option} must be an int, got {number!r}")
         self.max_cookie_size = max_cookie_size
-        smallest = max(self._size(self._payload([], {}), https) for https in (0, 1))
+        self.max_total_size = max_total_size
+        # The smallest cookie flashmw writes: a clear mark.
+        mark = len(self._signer.sign(self.serializer.dumps(_SMALLEST), clock()))
+        name = len(cookie_name) + 10
+        smallest = max(writer.size(name, mark) for writer in self._writers)
         if max_cookie_size < smallest:
             raise ValueError(
-                f"max_cookie_size={max_cookie_size} is too small: an empty flash "
-                f"cookie with these options already takes {smallest} bytes"
+                f"max_cookie_size={max_cookie_size} is too small: the smallest "
+                f"flash cookie with these options already takes {smallest} bytes"
+            )
+        if max_total_size < smallest:
+            raise ValueError(
+                f"max_total_size={max_total_size} is too small: the smallest "
+                f"flash cookie with these options already takes {smallest} bytes"
             )
 
     # -- reading --------------------------------------------------------
@@ -235,51 +285,61 @@ class BaseFlashMiddleware(Generic[AppT]):
             headers, self._destinations
         )
 
-    def _load(self, header: str | None) -> tuple[Pairs, dict[str, Any], bool, bool]:
-        """Decode the flash cookie in ``header``.
+    def _load(self, header: str | None) -> Loaded:
+        """Decode the flash cookies in ``header`` (a ``Cookie`` header).
 
-        Returns the messages, the keyed values, whether a flash cookie was
-        sent, and whether every one sent was invalid (so it gets deleted).
+        Invalid cookies are logged at DEBUG and deleted by the next response
+        that writes; of several valid cookies with one name (one planted by
+        a sibling domain, or set on another path) the newest is read, and
+        that is logged.
         """
-        candidates = find_cookie_values(header, self.cookie_name) if header else []
-        if not candidates:
-            return [], {}, False, False
+        found = find_cookies(header, self.cookie_name) if header else []
+        if not found:
+            return resolve((), 0, 0)
+        if len(found) > self.max_candidates:
+            logger.warning(
+                "flashmw read only the first %d of %d %s cookies",
+                self.max_candidates,
+                len(found),
+                self.cookie_name,
+            )
+            found = found[: self.max_candidates]
         now = self._clock()
-        for raw in candidates:
+        by_name: dict[str, list[Stored]] = {}
+        invalid: list[str] = []
+        for name, raw in found:
             try:
-                messages, values = self._decode(raw, now)
+                if len(raw) > self.max_cookie_size:
+                    raise ValueError(
+                        f"value of {len(raw)} bytes exceeds max_cookie_size"
+                    )
+                if name == self.cookie_name:
+                    parts = decode_legacy(self, name, raw, now)
+                else:
+                    parts = [decode(self, name, raw, now)]
             # The serializer is pluggable: whatever it raises, a bad cookie
             # must read as empty state and never reach the app.
             except Exception as exc:  # noqa: BLE001
-                logger.debug("flashmw ignored a %s cookie: %s", self.cookie_name, exc)
+                logger.debug("flashmw ignored a %s cookie: %s", name, exc)
+                invalid.append(name)
                 continue
-            return messages, values, True, False
-        return [], {}, True, True
-
-    def _decode(self, raw: str, now: float) -> tuple[Pairs, dict[str, Any]]:
-        if len(raw) > self.max_cookie_size:
-            raise ValueError(f"value of {len(raw)} bytes exceeds max_cookie_size")
-        document = self.serializer.loads(self._signer.unsign(raw, now))
-        if type(document) not in _SEQUENCES or len(document) != 2:
-            raise ValueError("payload is not a flash document")
-        messages, values = document
-        if type(messages) not in _SEQUENCES or type(values) not in _SEQUENCES:
-            raise ValueError("payload is not a flash document")
-        if len(messages) + len(values) > self.max_messages:
-            raise ValueError(f"more than max_messages={self.max_messages} entries")
-        pairs = []
-        for part in (messages, values):
-            for item in part:
-                if type(item) not in _SEQUENCES or len(item) != 2:
-                    raise ValueError("payload entry is not a pair")
-                name, value = item
-                if type(name) is not str:
-                    raise ValueError("category or key is not a str")
-                pairs.append((name, value))
-        keyed = dict(pairs[len(messages) :])
-        if len(keyed) != len(values):
-            raise ValueError("a key appears twice")
-        return pairs[: len(messages)], keyed
+            previous = by_name.get(name)
+            if previous is not None:
+                logger.warning(
+                    "flashmw read several valid %s cookies (one may be set "
+                    "for a parent domain or another path); the newest wins",
+                    name,
+                )
+                if _newest(previous) >= _newest(parts):
+                    continue  # on a tie, the first one sent
+            by_name[name] = parts
+        stored = [part for parts in by_name.values() for part in parts]
+        loaded = resolve(stored, self.max_age * 1000, int(now * 1000))
+        # A name with a valid cookie is kept: deleting it would delete both.
+        loaded.garbage.extend(
+            Stored(name, "", 0) for name in invalid if name not in by_name
+        )
+        return loaded
 
     # -- writing --------------------------------------------------------
 
@@ -292,76 +352,32 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"{type(self.serializer).__name__}: {exc}"
             ) from exc
 
-    def _payload(self, messages: Pairs, values: dict[str, Any]) -> bytes:
-        return self.serializer.dumps([messages, list(values.items())])
-
-    def _size(self, payload: bytes, https: int) -> int:
-        return self._writers[https].size(
-            self._signer.signed_length(len(payload), self._clock())
-        )
-
-    def _check_fits(self, messages: Pairs, values: dict[str, Any], https: bool) -> None:
-        """Raise :class:`FlashOverflowError` if this state would overflow.
-
-        Called from ``add``/``put`` when ``on_overflow="error"``.
-        """
-        if len(messages) + len(values) > self.max_messages:
-            raise FlashOverflowError(
-                f"a flash holds at most max_messages={self.max_messages} messages"
-            )
-        size = self._size(self._payload(messages, values), https)
-        if size > self.max_cookie_size:
-            raise FlashOverflowError(
-                f"the flash cookie would take {size} bytes, more than "
-                f"max_cookie_size={self.max_cookie_size}"
-            )
-
-    def _dump(
-        self, messages: Pairs, values: dict[str, Any], https: bool, had_cookie: bool
-    ) -> str | None:
-        """Return the ``Set-Cookie`` value that stores this state.
-
-        Drops the oldest messages, then the oldest keyed values, until the
-        state fits ``max_messages`` and ``max_cookie_size``, and logs what
-        it dropped. ``None`` means there is nothing to store or delete.
-        """
+    def _render(self, changes: Changes, https: bool) -> list[str]:
+        """Return the ``Set-Cookie`` values that carry out ``changes``."""
         writer = self._writers[https]
-        if not messages and not values:
-            return writer.delete() if had_cookie else None
-        dropped = 0
-        excess = len(messages) + len(values) - self.max_messages
-        if excess > 0:
-            messages, values, dropped = self._drop_oldest(messages, values, excess)
-        payload = self._payload(messages, values)
-        value = self._signer.sign(payload, self._clock())
-        # Signing first and measuring the real value keeps the common case
-        # to one encoding; only an overflow pays for the drop loop.
-        if writer.size(len(value)) > self.max_cookie_size:
-            while (messages or values) and self._size(
-                payload, https
-            ) > self.max_cookie_size:
-                messages, values, count = self._drop_oldest(messages, values, 1)
-                dropped += count
-                payload = self._payload(messages, values)
-            if messages or values:
-                value = self._signer.sign(payload, self._clock())
-        if dropped:
+        out = [
+            writer.delete(name)
+            for name, cookie in changes.drop.items()
+            if not cookie.legacy
+        ]
+        if changes.legacy_name is not None:
+            out.append(writer.delete(changes.legacy_name))
+        prefix = self.cookie_name + "."
+        for item in changes.outs:
+            name = prefix + item.suffix
+            if item.kind == MARKS:
+                out.append(writer.mark(name, item.value))
+            else:
+                out.append(writer.set(name, item.value))
+        if changes.dropped_entries:
             logger.warning(
                 "flashmw dropped the %d oldest flash message(s) to stay within "
-                "max_messages=%d and max_cookie_size=%d bytes",
-                dropped,
+                "max_messages=%d, max_cookies=%d, max_cookie_size=%d and "
+                "max_total_size=%d bytes",
+                changes.dropped_entries,
                 self.max_messages,
+                self.max_cookies,
                 self.max_cookie_size,
+                self.max_total_size,
             )
-        if messages or values:
-            return writer.set(value)
-        return writer.delete() if had_cookie else None
-
-    @staticmethod
-    def _drop_oldest(
-        messages: Pairs, values: dict[str, Any], count: int
-    ) -> tuple[Pairs, dict[str, Any], int]:
-        from_messages = min(count, len(messages))
-        from_values = min(count - from_messages, len(values))
-        kept_values = dict(list(values.items())[from_values:])
-        return messages[from_messages:], kept_values, from_messages + from_values
+        return out

@@ -34,18 +34,45 @@ def find_cookie_values(header: str, name: str) -> list[str]:
     any byte sequence is acceptable. Time is linear in the header's length.
     A value in double quotes loses its quotes.
     """
+    return [value for found, value in find_cookies(header, name) if found == name]
+
+
+# Characters of the part after "name." in a flash cookie's name (base64url).
+_SUFFIX = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
+#: Longest suffix a flash cookie name may have after ``name.``.
+MAX_SUFFIX = 32
+
+
+def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
+    """Return ``(name, value)`` for every cookie called ``name`` or ``name.<suffix>``.
+
+    The suffix is 1 to :data:`MAX_SUFFIX` base64url characters. ``header``
+    is the ``Cookie`` header decoded as latin-1 (as WSGI does), so any byte
+    sequence is acceptable. Time is linear in the header's length. A value
+    in double quotes loses its quotes.
+    """
     # Jump from one occurrence of the name to the next (str.find runs in C)
     # instead of splitting every pair of the header: a browser sends many
-    # unrelated cookies, and only a pair whose name is exactly ``name``,
-    # with nothing but SP/HTAB around it, counts.
-    values: list[str] = []
+    # unrelated cookies, and only a pair whose name is exactly ours, with
+    # nothing but SP/HTAB around it, counts.
+    found: list[tuple[str, str]] = []
     end = len(header)
-    found = header.find(name)
-    while found >= 0:
-        before = found - 1
+    at = header.find(name)
+    while at >= 0:
+        before = at - 1
         while before >= 0 and header[before] in _OWS:
             before -= 1
-        after = found + len(name)
+        after = at + len(name)
+        if after < end and header[after] == ".":
+            stop = after + 1
+            limit = min(end, stop + MAX_SUFFIX + 1)
+            while stop < limit and header[stop] in _SUFFIX:
+                stop += 1
+            if stop == after + 1 or stop - after - 1 > MAX_SUFFIX:
+                at = header.find(name, at + 1)
+                continue
+            after = stop
+        full = header[at:after]
         while after < end and header[after] in _OWS:
             after += 1
         if (before < 0 or header[before] == ";") and (
@@ -57,23 +84,23 @@ def find_cookie_values(header: str, name: str) -> list[str]:
             value = header[after + 1 : stop].strip(_OWS)
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]
-            values.append(value)
-            found = header.find(name, stop)
+            found.append((full, value))
+            at = header.find(name, stop)
         else:
-            found = header.find(name, found + 1)
-    return values
+            at = header.find(name, at + 1)
+    return found
 
 
 class CookieWriter:
-    """The ``Set-Cookie`` header values for one cookie name and attribute set."""
+    """The ``Set-Cookie`` header values for one set of cookie attributes."""
 
-    __slots__ = ("_prefix", "_suffix", "_deletion")
+    __slots__ = ("_suffix", "_mark_suffix", "_deletion")
 
     def __init__(
         self,
-        name: str,
         *,
         max_age: int,
+        mark_age: int,
         path: str,
         domain: str | None,
         secure: bool,
@@ -82,7 +109,7 @@ class CookieWriter:
     ) -> None:
         def render(value: str, *, max_age: int, expires: int | None) -> str:
             return dump_cookie(
-                name,
+                "n",
                 value,
                 max_age=max_age,
                 expires=expires,
@@ -95,24 +122,27 @@ class CookieWriter:
                 max_size=0,  # we enforce max_cookie_size ourselves
             )
 
-        # Our values are base64url and dots, which never need quoting, so
-        # the attributes can be rendered once and the value slotted in.
-        self._prefix = name + "="
-        sample = render("v", max_age=max_age, expires=None)
-        self._suffix = sample[len(self._prefix) + 1 :]
-        self._deletion = render("", max_age=0, expires=0)
+        # Names are tokens and values base64url and dots, which never need
+        # quoting, so the attributes are rendered once and both slotted in.
+        self._suffix = render("v", max_age=max_age, expires=None)[3:]
+        self._mark_suffix = render("v", max_age=mark_age, expires=None)[3:]
+        self._deletion = render("", max_age=0, expires=0)[1:]
 
-    def set(self, value: str) -> str:
-        """Return the header value that stores ``value``."""
-        return self._prefix + value + self._suffix
+    def set(self, name: str, value: str) -> str:
+        """Return the header value that stores ``value`` as cookie ``name``."""
+        return f"{name}={value}{self._suffix}"
 
-    def size(self, value_length: int) -> int:
-        """Return the size in bytes of :meth:`set` for a value of that length."""
-        return len(self._prefix) + value_length + len(self._suffix)
+    def mark(self, name: str, value: str) -> str:
+        """Like :meth:`set`, for a clear mark: it lives a short while."""
+        return f"{name}={value}{self._mark_suffix}"
 
-    def delete(self) -> str:
-        """Return the header value that makes the browser drop the cookie."""
-        return self._deletion
+    def size(self, name_length: int, value_length: int) -> int:
+        """Return the size in bytes of :meth:`set` for a name and value that long."""
+        return name_length + 1 + value_length + len(self._suffix)
+
+    def delete(self, name: str) -> str:
+        """Return the header value that makes the browser drop cookie ``name``."""
+        return name + self._deletion
 
 
 def merged_vary(values: Iterable[str]) -> str | None:

@@ -135,6 +135,12 @@ class CookieSigner:
         encoded = 4 * full + (rest + 1 if rest else 0)
         return encoded + 1 + len(_stamp(now)) + 1 + _SIGNATURE_LENGTH
 
+    @staticmethod
+    def timestamp(cookie_value: str) -> int:
+        """Return the signing time of a value that :meth:`unsign` accepted."""
+        stamp = cookie_value.rpartition(".")[0].rpartition(".")[2]
+        return int.from_bytes(_b64decode(stamp), "big")
+
     def unsign(self, cookie_value: str, now: float) -> bytes:
         """Return the payload of a cookie value that verifies at time ``now``.
 

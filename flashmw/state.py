@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, AnyStr
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
+from .layout import Changes, Entry, Loaded, Stamp, new_write_id, plan
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
@@ -33,18 +34,6 @@ def _like(sample: AnyStr, text: str) -> AnyStr:
     return text
 
 
-class _Message:
-    """One list-style message and what this request did with it."""
-
-    __slots__ = ("category", "message", "consumed", "new")
-
-    def __init__(self, category: str, message: Any, *, new: bool) -> None:
-        self.category = category
-        self.message = message
-        self.consumed = False
-        self.new = new
-
-
 class Flash:
     """The flash state of one request, in two styles that share a lifecycle.
 
@@ -54,7 +43,7 @@ class Flash:
 
     Nothing is decoded until the first call that needs the state. A value
     read for display is *consumed*: it stays readable for the rest of this
-    request and is dropped from the cookie by this request's response. A
+    request and is dropped from the browser by this request's response. A
     value nobody read stays for a later request.
     """
 
@@ -64,20 +53,23 @@ class Flash:
         "_secure",
         "_head",
         "_unseen",
+        "_loaded",
         "_messages",
         "_values",
-        "_consumed",
-        "_dirty",
+        "_marks",
         "_kept",
-        "_had_cookie",
-        "_invalid",
+        "_ms",
+        "_write",
+        "_seq",
     )
 
-    _messages: list[_Message] | None  # None until the cookie is decoded
-    _values: dict[str, Any]
-    _consumed: set[str]
-    _had_cookie: bool
-    _invalid: bool
+    _loaded: Loaded | None  # None until the cookies are decoded
+    _messages: list[Entry]  # visible list messages, oldest first
+    _values: dict[str, Entry]  # visible keyed values
+    _marks: dict[str | None, Stamp]  # clear() calls, by key (None: all)
+    _ms: int  # when this request first touched its flash, in milliseconds
+    _write: str | None  # this request's write id, made on the first write
+    _seq: int
 
     def __init__(
         self,
@@ -91,16 +83,15 @@ class Flash:
         self._secure = secure
         self._head = head
         self._unseen: bool | None = None
-        self._dirty = False
         self._kept = False
-        self._messages = None
+        self._loaded = None
 
     # -- loading --------------------------------------------------------
 
     @property
     def touched(self) -> bool:
         """Whether this request has read or written flash state."""
-        return self._messages is not None
+        return self._loaded is not None
 
     @property
     def unseen(self) -> bool:
@@ -118,14 +109,26 @@ class Flash:
             unseen = self._unseen = self._head or self._mw._is_unseen(self._headers)
         return unseen
 
-    def _state(self) -> list[_Message]:
-        if self._messages is not None:
+    def _state(self) -> list[Entry]:
+        if self._loaded is not None:
             return self._messages
-        header = self._headers.get("cookie")
-        messages, self._values, self._had_cookie, self._invalid = self._mw._load(header)
-        self._consumed = set()
-        self._messages = [_Message(c, m, new=False) for c, m in messages]
+        loaded = self._loaded = self._mw._load(self._headers.get("cookie"))
+        # A request that saw another's writes stamps its own after them,
+        # even within one millisecond or on a server whose clock is behind.
+        self._ms = max(int(self._mw._clock() * 1000), loaded.newest + 1)
+        self._messages = list(loaded.messages)
+        self._values = dict(loaded.values)
+        self._marks = {}
+        self._write = None
+        self._seq = 0
         return self._messages
+
+    def _stamp(self) -> Stamp:
+        """Return the stamp of this request's next write."""
+        if self._write is None:
+            self._write = new_write_id()
+        self._seq += 1
+        return (self._ms, self._write, self._seq)
 
     # -- list style -----------------------------------------------------
 
@@ -134,14 +137,14 @@ class Flash:
 
         :raises TypeError: if the message or category cannot be stored.
         :raises FlashOverflowError: with ``on_overflow="error"``, if the
-            flash would no longer fit in its cookie.
+            flash would no longer fit in its cookies.
         """
         messages = self._state()
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate(category)
         self._mw._validate(message)
-        messages.append(_Message(category, message, new=True))
+        messages.append(Entry(category, message, self._stamp()))
         try:
             self._enforce_limits()
         except FlashOverflowError:
@@ -166,13 +169,13 @@ class Flash:
         messages = self._state()
         if category_filter:
             wanted = wanted_categories(category_filter)
-            messages = [m for m in messages if m.category in wanted]
+            messages = [m for m in messages if m.name in wanted]
         if consume:
             for m in messages:
                 m.consumed = True
         if with_categories:
-            return [(m.category, m.message) for m in messages]
-        return [m.message for m in messages]
+            return [(m.name, m.value) for m in messages]
+        return [m.value for m in messages]
 
     # -- keyed style ----------------------------------------------------
 
@@ -182,43 +185,42 @@ class Flash:
         :raises TypeError: if the key is not a ``str`` or the value cannot
             be stored.
         :raises FlashOverflowError: with ``on_overflow="error"``, if the
-            flash would no longer fit in its cookie.
+            flash would no longer fit in its cookies.
         """
         self._state()
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate(key)
         self._mw._validate(value)
-        before = dict(self._values)
+        values = self._values
+        before = dict(values)
+        values.pop(key, None)
         # Re-inserting makes a replaced key the newest, which is what the
         # overflow policy means by "oldest".
-        self._values.pop(key, None)
-        self._values[key] = value
-        self._consumed.discard(key)
+        values[key] = Entry(key, value, self._stamp())
         try:
             self._enforce_limits()
         except FlashOverflowError:
             self._values = before
             raise
-        self._dirty = True
 
     def clear(self, key: str | None = None) -> None:
         """Remove the value under ``key``; with no key, remove everything.
 
         Clearing everything removes every keyed value and every list message.
-        A key that is not set is ignored.
+        A key that is not set is ignored. A clear that removes something
+        also holds against values of that key (or, with no key, anything)
+        that overlapping requests which started earlier write later: see
+        "Concurrent requests" in the documentation.
         """
         messages = self._state()
         if key is None:
             if messages or self._values:
-                self._dirty = True
-            messages.clear()
-            self._values.clear()
-            self._consumed.clear()
-        elif key in self._values:
-            del self._values[key]
-            self._consumed.discard(key)
-            self._dirty = True
+                messages.clear()
+                self._values.clear()
+                self._marks = {None: self._stamp()}
+        elif self._values.pop(key, None) is not None:
+            self._marks[key] = self._stamp()
 
     def keep(self) -> None:
         """Keep everything this request consumes (before or after) for the next one."""
@@ -227,18 +229,18 @@ class Flash:
 
     def __getitem__(self, key: str) -> Any:
         self._state()
-        value = self._values[key]
-        self._consumed.add(key)
-        return value
+        entry = self._values[key]
+        entry.consumed = True
+        return entry.value
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the value under ``key`` (consuming it), or ``default``."""
         self._state()
-        value = self._values.get(key, _MISSING)
-        if value is _MISSING:
+        entry = self._values.get(key)
+        if entry is None:
             return default
-        self._consumed.add(key)
-        return value
+        entry.consumed = True
+        return entry.value
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are not methods or slots, so
@@ -274,30 +276,40 @@ class Flash:
     def items(self) -> list[tuple[str, Any]]:
         """Return every ``(key, value)`` pair, consuming them all."""
         self._state()
-        self._consumed.update(self._values)
-        return list(self._values.items())
+        for entry in self._values.values():
+            entry.consumed = True
+        return [(key, entry.value) for key, entry in self._values.items()]
 
     def __repr__(self) -> str:
-        if self._messages is None:
+        if self._loaded is None:
             return "<Flash (not loaded)>"
-        messages = [(m.category, m.message) for m in self._messages]
-        return f"<Flash messages={messages!r} values={self._values!r}>"
+        messages = [(m.name, m.value) for m in self._messages]
+        values = {key: entry.value for key, entry in self._values.items()}
+        return f"<Flash messages={messages!r} values={values!r}>"
 
     # -- writing --------------------------------------------------------
 
     def _enforce_limits(self) -> None:
         # With on_overflow="error" the call that overflows raises; otherwise
-        # the response drops the oldest entries (see BaseFlashMiddleware._dump).
-        if self._mw.on_overflow != "error":
-            return
-        kept = self._kept
-        messages = [
-            (m.category, m.message) for m in self._state() if kept or not m.consumed
-        ]
-        values = {
-            k: v for k, v in self._values.items() if kept or k not in self._consumed
-        }
-        self._mw._check_fits(messages, values, self._secure)
+        # the response drops the oldest entries (see flashmw.layout.plan).
+        if self._mw.on_overflow == "error":
+            self._plan(consume=not self._kept, dry=True)
+
+    def _plan(self, *, consume: bool, dry: bool = False) -> Changes:
+        loaded = self._loaded
+        assert loaded is not None
+        return plan(
+            self._mw,
+            loaded,
+            messages=self._messages,
+            values=self._values,
+            marks=self._marks,
+            consume=consume,
+            write_id=self._write or "",
+            now=self._mw._clock(),
+            https=self._secure,
+            dry=dry,
+        )
 
     def _with_headers(
         self,
@@ -315,38 +327,21 @@ class Flash:
         """
         lower = vary_name.lower()
         merged = merged_vary(_text(v) for n, v in headers if n.lower() == lower)
-        set_cookie = self._set_cookie(status)
         if merged is None:
             out = list(headers)
         else:
             out = [(n, v) for n, v in headers if n.lower() != lower]
             out.append((vary_name, _like(vary_name, merged)))
-        if set_cookie is not None:
+        for set_cookie in self._set_cookies(status):
             out.append((cookie_name, _like(cookie_name, set_cookie)))
         return out
 
-    def _set_cookie(self, status: int) -> str | None:
-        """Return the ``Set-Cookie`` value a response with ``status`` needs.
+    def _set_cookies(self, status: int) -> list[str]:
+        """Return the ``Set-Cookie`` values a response with ``status`` needs.
 
-        ``None`` means the cookie stays as it is. Only call when :attr:`touched`.
+        Only call when :attr:`touched`.
         """
-        messages = self._state()
-        values = self._values
-        changed = self._dirty or self._invalid
+        self._state()
         consume = not (self._kept or status >= 500 or status == 304 or self.unseen)
-        if consume:
-            if any(m.consumed for m in messages):
-                changed = changed or any(m.consumed and not m.new for m in messages)
-                messages = [m for m in messages if not m.consumed]
-            if self._consumed:
-                changed = True
-                values = {k: v for k, v in values.items() if k not in self._consumed}
-        changed = changed or any(m.new for m in messages)
-        if not changed:
-            return None
-        return self._mw._dump(
-            [(m.category, m.message) for m in messages],
-            values,
-            self._secure,
-            self._had_cookie,
-        )
+        changes = self._plan(consume=consume)
+        return self._mw._render(changes, self._secure)

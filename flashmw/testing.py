@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BaseFlashMiddleware
+from .cookies import find_cookies
+from .layout import decode, decode_legacy
 from .state import wanted_categories
 from .wsgi import FlashMiddleware
 
@@ -143,7 +145,9 @@ def make_cookie(
             raise TypeError(f"categories and keys must be str, not {name!r}")
         mw._validate(name)
         mw._validate(value)
-    payload = mw._payload(pairs, keyed)
+    # One cookie for the whole state, in the format of flashmw 0.1, which
+    # the middleware reads and rewrites into its own layout as it changes.
+    payload = mw.serializer.dumps([pairs, list(keyed.items())])
     signed_at = mw._clock() if now is None else now
     return FlashCookie(mw.cookie_name, mw._signer.sign(payload, signed_at))
 
@@ -172,53 +176,70 @@ def _set_cookie_headers(response: Any) -> list[str]:
     ]
 
 
-def _flash_cookie_value(header: str, name: str) -> str | None:
-    """Return the value of a ``Set-Cookie`` for ``name``; ``""`` means deleted."""
+def _set_cookie_pair(header: str) -> tuple[str, str | None]:
+    """Return the name of a ``Set-Cookie`` and its value; ``None`` means deleted."""
     pair, *attributes = header.split(";")
-    key, sep, value = pair.partition("=")
-    if not sep or key.strip() != name:
-        return None
+    name, _, value = pair.partition("=")
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     for attribute in attributes:
         attr_name, _, attr_value = attribute.partition("=")
         if attr_name.strip().lower() == "max-age" and attr_value.strip() == "0":
-            return ""
-    return value
+            return name.strip(), None
+    return name.strip(), value
 
 
-def read_flash(middleware: MiddlewareOrOptions, response: Any) -> FlashState | None:
-    """Return the flash state that ``response`` stores in the client.
+def read_flash(
+    middleware: MiddlewareOrOptions, response: Any, cookies: str | None = None
+) -> FlashState | None:
+    """Return the flash state the client holds after ``response``.
 
-    Nothing is consumed: this only decodes the ``Set-Cookie`` header.
+    Nothing is consumed: this only decodes ``Set-Cookie`` headers.
 
     :param middleware: the middleware, or a dict of its keyword options.
     :param response: a werkzeug/Flask, httpx/Starlette or WebOb response,
         or a list of ``(name, value)`` header pairs (``str`` or ``bytes``).
-    :returns: ``None`` when the response does not set the flash cookie
-        (the client keeps what it had); an empty state when it deletes it.
-    :raises ValueError: if the cookie does not verify with these options
-        (another secret, salt or cookie name, or an expired timestamp).
+    :param cookies: the ``Cookie`` header the request carried. Without it,
+        the state is what the response adds (each response writes only
+        what its request flashed, in cookies of their own).
+    :returns: ``None`` when the response sets and deletes no flash cookie
+        (the client keeps what it had); an empty state when it only
+        deletes or clears.
+    :raises ValueError: if a flash cookie in the response does not verify
+        with these options (another secret, salt or cookie name, or an
+        expired timestamp).
     """
     mw = _middleware(middleware)
-    found = None
+    jar = dict(find_cookies(cookies, mw.cookie_name)) if cookies else {}
+    changed = False
+    now = mw._clock()
     for header in _set_cookie_headers(response):
-        value = _flash_cookie_value(header, mw.cookie_name)
-        if value is not None:
-            found = value  # a later Set-Cookie replaces an earlier one
-    if found is None:
+        name, value = _set_cookie_pair(header)
+        if [name] != [found for found, _ in find_cookies(f"{name}=", mw.cookie_name)]:
+            continue
+        changed = True
+        if value is None:
+            jar.pop(name, None)
+            continue
+        try:
+            if name == mw.cookie_name:
+                decode_legacy(mw, name, value, now)
+            else:
+                decode(mw, name, value, now)
+        except ValueError as exc:
+            raise ValueError(
+                f"the {name!r} cookie in the response does not verify "
+                f"with these options: {exc}"
+            ) from exc
+        jar[name] = value
+    if not changed:
         return None
-    if not found:
-        return FlashState()
-    try:
-        messages, values = mw._decode(found, mw._clock())
-    except ValueError as exc:
-        raise ValueError(
-            f"the {mw.cookie_name!r} cookie in the response does not verify "
-            f"with these options: {exc}"
-        ) from exc
-    return FlashState(list(messages), values)
+    loaded = mw._load("; ".join(f"{name}={value}" for name, value in jar.items()))
+    return FlashState(
+        [(e.name, e.value) for e in loaded.messages],
+        {key: entry.value for key, entry in loaded.values.items()},
+    )
 
 
 def _differences(

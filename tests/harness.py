@@ -188,6 +188,27 @@ async def scenario_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": json.dumps(reply.body).encode()})
 
 
+def is_flash_cookie(name: str, cookie_name: str = "flash") -> bool:
+    """Tell whether a cookie name is one of flashmw's for ``cookie_name``."""
+    return name == cookie_name or name.startswith(cookie_name + ".")
+
+
+def jar_header(pairs: dict[str, str]) -> str | None:
+    """Return cookies as a ``Cookie`` header, sorted by name; ``None`` if none."""
+    if not pairs:
+        return None
+    return "; ".join(f"{name}={pairs[name]}" for name in sorted(pairs))
+
+
+def split_header(header: str) -> list[tuple[str, str]]:
+    """Return the ``(name, value)`` pairs of a ``Cookie`` header."""
+    pairs = []
+    for item in header.split(";"):
+        name, _, value = item.strip().partition("=")
+        pairs.append((name, value))
+    return pairs
+
+
 @dataclass
 class Result:
     """A response as a user sees it."""
@@ -230,10 +251,13 @@ class Harness(Protocol):
         """Request ``path`` through the client, with and into its cookie jar."""
 
     def jar(self) -> str | None:
-        """The flash cookie's value in the jar, if any."""
+        """The flash cookies in the jar as a ``Cookie`` header, if any."""
 
     def put_in_jar(self, value: str, name: str = "flash") -> None:
         """Store a cookie in the jar as a browser would."""
+
+    def load_jar(self, header: str) -> None:
+        """Store every ``name=value`` pair of a ``Cookie`` header in the jar."""
 
     def raw(
         self, cookie: bytes | None, path: str = "/show", *, https: bool = False
@@ -270,11 +294,19 @@ class WSGIHarness:
         )
 
     def jar(self) -> str | None:
-        cookie = self.client.get_cookie(self.cookie_name)
-        return None if cookie is None else cookie.value
+        pairs = {
+            cookie.key: cookie.value
+            for cookie in (self.client._cookies or {}).values()
+            if is_flash_cookie(cookie.key, self.cookie_name)
+        }
+        return jar_header(pairs)
 
     def put_in_jar(self, value: str, name: str = "flash") -> None:
         self.client.set_cookie(name, value)
+
+    def load_jar(self, header: str) -> None:
+        for name, value in split_header(header):
+            self.put_in_jar(value, name)
 
     def raw(
         self, cookie: bytes | None, path: str = "/show", *, https: bool = False
@@ -366,7 +398,16 @@ class ASGIHarness:
         )
 
     def jar(self) -> str | None:
-        return self.client.cookies.get(self.cookie_name)
+        pairs = {
+            cookie.name: cookie.value or ""
+            for cookie in self.client.cookies.jar
+            if is_flash_cookie(cookie.name, self.cookie_name)
+        }
+        return jar_header(pairs)
+
+    def load_jar(self, header: str) -> None:
+        for name, value in split_header(header):
+            self.put_in_jar(value, name)
 
     def put_in_jar(self, value: str, name: str = "flash") -> None:
         # http.cookiejar files a dotless host under "<host>.local": use the

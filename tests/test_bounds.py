@@ -46,7 +46,10 @@ def _signed(mw: BaseFlashMiddleware[Any], payload: bytes) -> str:
 
 
 def _read(mw: BaseFlashMiddleware[Any], value: str) -> tuple[Any, Any, bool]:
-    messages, values, _, invalid = mw._load(f"flash={value}")
+    loaded = mw._load(f"flash={value}")
+    messages = [(entry.name, entry.value) for entry in loaded.messages]
+    values = {key: entry.value for key, entry in loaded.values.items()}
+    invalid = any(not cookie.kind for cookie in loaded.garbage)
     return messages, values, invalid
 
 
@@ -313,7 +316,7 @@ def _wsgi_round_trip(value: Any) -> tuple[Any, Any]:
         environ: dict[str, Any] = {}
         setup_testing_defaults(environ)
         if captured:
-            environ["HTTP_COOKIE"] = captured[-1]
+            environ["HTTP_COOKIE"] = "; ".join(captured)
         middleware(environ, start_response)
     return seen[0]
 
@@ -348,8 +351,9 @@ def _asgi_round_trip(value: Any) -> tuple[Any, Any]:
         return [v for k, v in sent[0]["headers"] if k == b"set-cookie"]
 
     async def both() -> None:
-        (set_cookie,) = await request([])
-        await request([(b"cookie", set_cookie.split(b";")[0])])
+        set_cookies = await request([])
+        cookie = b"; ".join(value.split(b";")[0] for value in set_cookies)
+        await request([(b"cookie", cookie)])
 
     loop = asyncio.new_event_loop()
     try:

@@ -206,7 +206,7 @@ def test_repeated_sec_purpose_headers_are_one_list() -> None:
     asgi = ASGIHarness(clock=FakeClock())
     try:
         asgi.open("/flash?m=Hello")
-        cookie = f"flash={asgi.jar()}".encode()
+        cookie = str(asgi.jar()).encode()
         scope = http_scope(
             "/show",
             headers=[

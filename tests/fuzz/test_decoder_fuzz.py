@@ -18,14 +18,23 @@ from hypothesis import strategies as st
 from flashmw.signing import BadSignature
 
 from .budget import FUZZ, counted, run_rounds
-from .servers import CLOCK, FOREIGN_SIGNED, NAME, POOL, VALUES, WSGI_APP, expected
+from .servers import (
+    CLOCK,
+    FOREIGN_SIGNED,
+    NAME,
+    POOL,
+    VALUES,
+    WSGI_APP,
+    expected,
+    load,
+)
 from .strategies import junk_text, mutated_values, signed_shaped
 
 SIGNER = WSGI_APP._signer
 
 
 def _load(header: str) -> tuple[Any, Any, bool, bool]:
-    return WSGI_APP._load(header)
+    return load(header)
 
 
 def test_arbitrary_bytes_never_verify() -> None:
@@ -118,12 +127,15 @@ def test_signed_documents_decode_to_a_stable_state_or_nothing() -> None:
     # the JSON and tag decoders: the layer a leaked key would expose.
     serializer = WSGI_APP.serializer
 
-    @given(st.one_of(_json.map(_dumps), st.binary(max_size=200)))
+    @given(
+        st.one_of(_json.map(_dumps), _json.map(_dumps_layout), st.binary(max_size=200)),
+        st.sampled_from([NAME, f"{NAME}.abcdefgh0"]),
+    )
     @FUZZ
     @counted("decoder: signed arbitrary payloads")
-    def check(payload: bytes) -> None:
+    def check(payload: bytes, name: str) -> None:
         value = SIGNER.sign(payload, CLOCK())
-        messages, values, sent, invalid = _load(f"{NAME}={value}")
+        messages, values, sent, invalid = _load(f"{name}={value}")
         assert sent
         if invalid:
             assert (messages, values) == ([], {})
@@ -137,6 +149,25 @@ def test_signed_documents_decode_to_a_stable_state_or_nothing() -> None:
         assert serializer.dumps(again) == encoded
 
     run_rounds("decoder: signed arbitrary payloads", check)
+
+
+def _dumps_layout(junk: Any) -> bytes:
+    import json
+
+    # A cookie of the current layout (messages, values or marks) with junk
+    # in one place or another: entries, stamps, kind or suffix.
+    stamp = [1_800_000_000_000, "abcdefgh", 1]
+    documents = [
+        [[["message", junk]], [["m", ["abcdefgh0", [stamp]]]]],
+        [[["k", junk]], [["v", ["abcdefgh0", [stamp]]]]],
+        [[["", 1]], [["x", ["abcdefgh0", [[*stamp, junk]]]]]],
+        [[["k", 1]], [["v", ["abcdefgh0", [junk]]]]],
+        [[["k", 1]], [[junk, ["abcdefgh0", [stamp]]]]],
+        [[["k", 1]], [["v", [junk, [stamp]]]]],
+    ]
+    with contextlib.suppress(ValueError):
+        return json.dumps(documents[len(repr(junk)) % len(documents)]).encode()
+    return b"[]"
 
 
 def _dumps(document: Any) -> bytes:

@@ -1,0 +1,532 @@
+"""How the flash is laid out in cookies: a few small cookies per write.
+
+A response never rewrites what another response wrote. It only
+
+- adds cookies with fresh names (``flash.<write id><n>``) for what its
+  request flashed: the list messages of each category in one cookie, and
+  the keyed values it put in another;
+- deletes the cookies whose every entry its request consumed or cleared,
+  and those that can never be shown again (invalid, expired, superseded);
+- writes one *mark* cookie that records which keyed values were read and
+  which keys were cleared, merged with the marks it found.
+
+Additions and deletions commute, so when two tabs' requests overlap and
+their responses reach the browser in any order, a list message shows until
+a response that consumed it arrives, and never after. Keyed values and
+clears are ordered by their *stamp*: the millisecond at which the writing
+request first touched its flash (never earlier than any stamp it read),
+then the write's random id, then the order of calls within the request.
+The newest value of a key wins; a mark hides every value of its key (or,
+for ``clear()``, every entry) stamped at or before it, so a value read or
+cleared here cannot be overtaken later by an older value still on its way.
+Marks live :data:`MARK_AGE` seconds: longer than any request takes.
+
+The cookie named exactly ``cookie_name`` is the single cookie of flashmw
+0.1: it is still read, and rewritten into this layout the first time a
+response changes it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .errors import FlashOverflowError
+
+if TYPE_CHECKING:
+    from .base import BaseFlashMiddleware
+
+#: Kinds of cookie: the messages of one category, keyed values, marks.
+MESSAGES, VALUES, MARKS = "m", "v", "x"
+#: Seconds a mark lives: long enough for any overlapping request to answer,
+#: short enough that marks never pile up.
+MARK_AGE = 60
+
+#: (milliseconds, write id, call number): the order of writes.
+Stamp = tuple[int, str, int]
+#: The write id of entries read from a 0.1 cookie: older than any write.
+LEGACY_WRITE = ""
+_NO_STAMP: Stamp = (-1, "", 0)
+_WRITE_ID_BYTES = 6  # 8 base64url characters: 48 random bits per write
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def new_write_id() -> str:
+    """Return a fresh random write id (8 base64url characters)."""
+    raw = binascii.b2a_base64(os.urandom(_WRITE_ID_BYTES), newline=False)
+    return raw.translate(_TO_URLSAFE).decode("ascii")
+
+
+class Entry:
+    """One list message or keyed value, and what this request did with it."""
+
+    __slots__ = ("name", "value", "stamp", "cookie", "consumed")
+
+    def __init__(
+        self, name: str, value: Any, stamp: Stamp, cookie: Stored | None = None
+    ) -> None:
+        self.name = name  # category or key
+        self.value = value
+        self.stamp = stamp
+        self.cookie = cookie  # None while it exists only in this request
+        self.consumed = False
+
+
+#: A mark: its key (``None``: everything), what it hides up to, and the
+#: second it was made (marks expire MARK_AGE after that).
+Mark = tuple[str | None, Stamp, int]
+
+
+class Stored:
+    """One flash cookie the request carried, decoded and verified."""
+
+    __slots__ = ("name", "kind", "entries", "marks", "size", "legacy")
+
+    def __init__(
+        self, name: str, kind: str, size: int, *, legacy: bool = False
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.size = size  # bytes it takes in the Cookie header
+        self.legacy = legacy  # a part of a flashmw 0.1 cookie
+        self.entries: list[Entry] = []
+        self.marks: list[Mark] = []
+
+
+class Loaded:
+    """What the request's flash cookies hold once marks are applied."""
+
+    __slots__ = (
+        "messages",
+        "values",
+        "cookies",
+        "marks",
+        "mark_cookies",
+        "garbage",
+        "newest",
+    )
+
+    def __init__(self) -> None:
+        self.messages: list[Entry] = []  # visible, oldest first
+        self.values: dict[str, Entry] = {}  # visible, oldest first
+        self.cookies: list[Stored] = []  # message and value cookies still needed
+        self.marks: dict[str | None, Mark] = {}  # newest live mark per key
+        self.mark_cookies: list[Stored] = []
+        self.garbage: list[Stored] = []  # cookies that can never show again
+        self.newest = -1  # the latest millisecond any cookie read was stamped
+
+
+def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Stored:
+    """Verify and decode one cookie of this layout.
+
+    The document is ``[entries, [[kind, [suffix, stamps]]]]``: two lists
+    of pairs, the shape the serializer encodes fastest. The suffix binds
+    the content to the cookie's name, so a value copied to another name
+    never reads.
+
+    :raises ValueError: for anything but a cookie this layout wrote.
+    """
+    document = mw.serializer.loads(mw._signer.unsign(raw, now))
+    entries, meta = _pairs_document(document)
+    if len(meta) != 1 or type(meta[0][1]) not in (list, tuple) or len(meta[0][1]) != 2:
+        raise ValueError("payload is not a flash cookie")
+    kind, (suffix, stamps) = meta[0]
+    if suffix != name[len(mw.cookie_name) + 1 :]:
+        raise ValueError("payload belongs to another cookie name")
+    if kind not in (MESSAGES, VALUES, MARKS) or not entries:
+        raise ValueError("payload is not a flash cookie")
+    if type(stamps) not in (list, tuple) or len(stamps) != len(entries):
+        raise ValueError("payload is not a flash cookie")
+    stored = Stored(name, kind, len(name) + len(raw) + 3)
+    if kind == MARKS:
+        for (target, everything), stamp in zip(entries, stamps, strict=True):
+            *full, made = _stamp(stamp, 4)
+            if type(made) is not int or everything not in (0, 1):
+                raise ValueError("malformed mark")
+            stored.marks.append((None if everything else target, _triple(full), made))
+        return stored
+    seen = set()
+    for (entry_name, value), stamp in zip(entries, stamps, strict=True):
+        if kind == MESSAGES and entry_name != entries[0][0]:
+            raise ValueError("a message cookie holds one category")
+        if kind == VALUES and entry_name in seen:
+            raise ValueError("a key appears twice")
+        seen.add(entry_name)
+        stored.entries.append(
+            Entry(entry_name, value, _triple(_stamp(stamp, 3)), stored)
+        )
+    return stored
+
+
+def _stamp(raw: Any, length: int) -> list[Any]:
+    if type(raw) not in (list, tuple) or len(raw) != length:
+        raise ValueError("malformed stamp")
+    if type(raw[0]) is not int or type(raw[1]) is not str or type(raw[2]) is not int:
+        raise ValueError("malformed stamp")
+    return list(raw)
+
+
+def _triple(raw: list[Any]) -> Stamp:
+    return (raw[0], raw[1], raw[2])
+
+
+def decode_legacy(
+    mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float
+) -> list[Stored]:
+    """Verify and decode a flashmw 0.1 cookie: one cookie for the whole flash.
+
+    Each of its entries becomes a cookie of its own, in memory, stamped with
+    the cookie's signing time in its original order; the first response that
+    changes any of them deletes the old cookie and writes the rest anew.
+    """
+    document = mw.serializer.loads(mw._signer.unsign(raw, now))
+    messages, values = _pairs_document(document)
+    if len(messages) + len(values) > mw.max_messages:
+        raise ValueError(f"more than max_messages={mw.max_messages} entries")
+    keys = [key for key, _ in values]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key appears twice")
+    ms = mw._signer.timestamp(raw) * 1000
+    size = (len(name) + len(raw) + 3) // max(len(messages) + len(values), 1)
+    parts = []
+    for seq, (entry_name, value) in enumerate([*messages, *values]):
+        part = Stored(name, MESSAGES if seq < len(messages) else VALUES, size)
+        part.legacy = True
+        part.entries = [Entry(entry_name, value, (ms, LEGACY_WRITE, seq), part)]
+        parts.append(part)
+    return parts
+
+
+def _pairs_document(document: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
+    sequences = (list, tuple)
+    if type(document) not in sequences or len(document) != 2:
+        raise ValueError("payload is not a flash document")
+    out = []
+    for part in document:
+        if type(part) not in sequences:
+            raise ValueError("payload is not a flash document")
+        pairs = []
+        for item in part:
+            if type(item) not in sequences or len(item) != 2:
+                raise ValueError("payload entry is not a pair")
+            if type(item[0]) is not str:
+                raise ValueError("category or key is not a str")
+            pairs.append((item[0], item[1]))
+        out.append(pairs)
+    return out[0], out[1]
+
+
+def resolve(stored: Iterable[Stored], max_age_ms: int, now_ms: int) -> Loaded:
+    """Apply marks, expiry and replace-on-set to the cookies read.
+
+    What can never be shown again goes to ``garbage``, to be deleted by the
+    next response that writes.
+    """
+    loaded = Loaded()
+    marks = loaded.marks
+    items = list(stored)
+    made_after = now_ms // 1000 - MARK_AGE
+    for cookie in items:
+        for entry in cookie.entries:
+            loaded.newest = max(loaded.newest, entry.stamp[0])
+        for mark in cookie.marks:
+            loaded.newest = max(loaded.newest, mark[1][0])
+            if mark[2] >= made_after:
+                newest = marks.get(mark[0])
+                if newest is None or mark[1] > newest[1]:
+                    marks[mark[0]] = mark
+        if cookie.kind == MARKS:
+            loaded.mark_cookies.append(cookie)
+    everything = marks.get(None, (None, _NO_STAMP, 0))[1]
+    for target in [t for t, mark in marks.items() if t and mark[1] <= everything]:
+        del marks[target]
+    oldest = now_ms - max_age_ms
+    winners: dict[str, Entry] = {}
+    for cookie in items:
+        if cookie.kind == MARKS:
+            continue
+        if cookie.kind == MESSAGES:
+            # The messages of a cookie share their write: one fate for all.
+            last = cookie.entries[-1].stamp
+            if last[0] < oldest or last <= everything:
+                loaded.garbage.append(cookie)
+            else:
+                loaded.messages.extend(cookie.entries)
+                loaded.cookies.append(cookie)
+            continue
+        for entry in cookie.entries:
+            hidden = marks.get(entry.name, (None, _NO_STAMP, 0))[1]
+            if entry.stamp[0] < oldest or entry.stamp <= max(everything, hidden):
+                continue  # expired, read or cleared: see the marks
+            best = winners.get(entry.name)
+            if best is None or entry.stamp > best.stamp:
+                winners[entry.name] = entry
+    for cookie in items:
+        if cookie.kind == VALUES:
+            if any(winners.get(e.name) is e for e in cookie.entries):
+                loaded.cookies.append(cookie)
+            else:
+                loaded.garbage.append(cookie)
+    loaded.messages.sort(key=_entry_stamp)
+    loaded.values = {e.name: e for e in sorted(winners.values(), key=_entry_stamp)}
+    return loaded
+
+
+def _entry_stamp(entry: Entry) -> Stamp:
+    return entry.stamp
+
+
+# -- writing ------------------------------------------------------------
+
+
+class Out:
+    """A cookie a response sets: what it holds, and its signed value."""
+
+    __slots__ = ("suffix", "kind", "entries", "marks", "value", "size")
+
+    def __init__(
+        self,
+        suffix: str,
+        kind: str,
+        entries: list[Entry],
+        marks: list[Mark] | None = None,
+    ) -> None:
+        self.suffix = suffix
+        self.kind = kind
+        self.entries = entries
+        self.marks = marks or []
+        self.value = ""
+        self.size = 0  # bytes in the Cookie header, once encoded
+
+
+class Changes:
+    """What one response changes in the browser's flash cookies."""
+
+    __slots__ = ("drop", "outs", "dropped_entries", "legacy_name")
+
+    def __init__(self) -> None:
+        self.drop: dict[str, Stored] = {}  # by cookie name
+        self.outs: list[Out] = []
+        self.dropped_entries = 0  # messages and values lost to the limits
+        self.legacy_name: str | None = None  # a 0.1 cookie to delete
+
+
+def plan(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    *,
+    messages: list[Entry],
+    values: dict[str, Entry],
+    marks: dict[str | None, Stamp],
+    consume: bool,
+    write_id: str,
+    now: float,
+    https: bool,
+    dry: bool = False,
+) -> Changes:
+    """Decide which cookies a response deletes and sets.
+
+    :param messages: the visible list messages, stored and new, oldest first.
+    :param values: the visible keyed values, stored and new.
+    :param marks: ``clear()`` calls of this request, by key (``None``: all).
+    :param consume: whether what was read is gone after this response.
+    :param dry: raise :class:`~flashmw.FlashOverflowError` instead of
+        dropping what does not fit (``on_overflow="error"``).
+    """
+    changes = Changes()
+    count = 0
+
+    def fresh() -> str:
+        nonlocal count
+        count += 1
+        return f"{write_id}{count - 1}"
+
+    def alive(entry: Entry, visible: bool) -> bool:
+        return visible and not (consume and entry.consumed)
+
+    live_messages = {id(e) for e in messages if alive(e, True)}
+    new_marks: list[Mark] = []
+    made = int(now)
+    for target, stamp in marks.items():
+        new_marks.append((target, stamp, made))
+    if consume:
+        # A value shown is marked at its stamp: an older value of that key
+        # still on its way can never show after it.
+        new_marks.extend((e.name, e.stamp, made) for e in values.values() if e.consumed)
+
+    drop = changes.drop
+    for cookie in loaded.garbage:
+        drop[_key(cookie)] = cookie
+    for cookie in loaded.cookies:
+        if cookie.kind == MESSAGES:
+            keep = any(id(e) in live_messages for e in cookie.entries)
+        else:
+            keep = any(
+                values.get(e.name) is e and alive(e, True) for e in cookie.entries
+            )
+        if not keep:
+            drop[_key(cookie)] = cookie
+
+    outs = changes.outs
+    if new_marks:
+        # One mark cookie carries this request's marks and every live mark
+        # it read, which it replaces.
+        merged: dict[str | None, Mark] = dict(loaded.marks)
+        for mark in new_marks:
+            current = merged.get(mark[0])
+            if current is None or mark[1] >= current[1]:
+                merged[mark[0]] = mark
+        everything = merged.get(None, (None, _NO_STAMP, 0))[1]
+        kept = [m for m in merged.values() if m[0] is None or m[1] > everything]
+        outs.append(Out(fresh(), MARKS, [], kept))
+        for cookie in loaded.mark_cookies:
+            drop[cookie.name] = cookie
+    groups: dict[str, list[Entry]] = {}
+    for entry in messages:
+        if entry.cookie is None and alive(entry, True):
+            groups.setdefault(entry.name, []).append(entry)
+    for entries in groups.values():
+        outs.append(Out(fresh(), MESSAGES, entries))
+    new_values = [e for e in values.values() if e.cookie is None and alive(e, True)]
+    if new_values:
+        outs.append(Out(fresh(), VALUES, new_values))
+
+    legacy = [c for c in (*loaded.cookies, *loaded.garbage) if c.legacy]
+    if legacy and (outs or drop):
+        _convert_legacy(loaded, changes, legacy[0].name)
+    if not outs and not drop:
+        return changes
+    _encode_all(mw, changes, now, https, dry)
+    _fit(mw, loaded, changes, now, dry)
+    return changes
+
+
+def _key(cookie: Stored) -> str:
+    if cookie.legacy:
+        return f"{cookie.name}#{cookie.entries[0].stamp[2]}"
+    return cookie.name
+
+
+def _convert_legacy(loaded: Loaded, changes: Changes, name: str) -> None:
+    """Rewrite the surviving parts of a 0.1 cookie into this layout.
+
+    The names depend only on the old cookie's content, so two requests
+    that convert it at once write the same cookies.
+    """
+    changes.legacy_name = name
+    survivors = [c for c in loaded.cookies if c.legacy and _key(c) not in changes.drop]
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for cookie in survivors:
+        entry = cookie.entries[0]
+        group = entry.name if cookie.kind == MESSAGES else ""
+        groups.setdefault((cookie.kind, group), []).append(entry)
+    for (kind, _), entries in groups.items():
+        ms, _, seq = entries[0].stamp
+        changes.outs.append(Out(f"L{ms:x}{kind}{seq}", kind, entries))
+    for key in [k for k, c in changes.drop.items() if c.legacy]:
+        del changes.drop[key]
+
+
+def _encode_all(
+    mw: BaseFlashMiddleware[Any], changes: Changes, now: float, https: bool, dry: bool
+) -> None:
+    """Sign every cookie to set, splitting those that are too big."""
+    writer = mw._writers[https]
+    prefix = len(mw.cookie_name) + 1
+    encoded: list[Out] = []
+    pending = list(reversed(changes.outs))
+    while pending:
+        out = pending.pop()
+        _encode(mw, out, now)
+        size = writer.size(prefix + len(out.suffix), len(out.value))
+        if size <= mw.max_cookie_size:
+            encoded.append(out)
+            continue
+        if dry:
+            raise FlashOverflowError(
+                f"a flash cookie would take {size} bytes, more than "
+                f"max_cookie_size={mw.max_cookie_size}"
+            )
+        if len(out.entries) > 1:
+            half = len(out.entries) // 2
+            pending.append(Out(out.suffix + "b", out.kind, out.entries[half:]))
+            pending.append(Out(out.suffix + "a", out.kind, out.entries[:half]))
+        else:
+            # A single message larger than a cookie: it cannot be kept.
+            changes.dropped_entries += len(out.entries)
+    changes.outs = encoded
+
+
+def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
+    if out.kind == MARKS:
+        entries: list[Any] = [
+            [target or "", 1 if target is None else 0] for target, _, _ in out.marks
+        ]
+        stamps: list[Any] = [[*stamp, made] for _, stamp, made in out.marks]
+    else:
+        entries = [[e.name, e.value] for e in out.entries]
+        stamps = [list(e.stamp) for e in out.entries]
+    document = [entries, [[out.kind, [out.suffix, stamps]]]]
+    out.value = mw._signer.sign(mw.serializer.dumps(document), now)
+    out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+
+
+def _fit(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    changes: Changes,
+    now: float,
+    dry: bool,
+) -> None:
+    """Drop the oldest entries until the browser's jar fits every limit."""
+    drop = changes.drop
+    # A 0.1 cookie is never kept beside changes: plan() converted it.
+    kept: list[Stored | Out] = [
+        c
+        for c in (*loaded.cookies, *loaded.mark_cookies)
+        if not c.legacy and c.name not in drop
+    ]
+    live = [*kept, *changes.outs]
+    cookies = len(live)
+    size = sum(item.size for item in live)
+    entries = sum(len(item.entries) for item in live)
+
+    def over() -> bool:
+        return (
+            entries > mw.max_messages
+            or cookies > mw.max_cookies
+            or size > mw.max_total_size
+        )
+
+    if not over():
+        return
+    if dry:
+        raise FlashOverflowError(
+            f"the flash would hold {entries} entries in {cookies} cookies of "
+            f"{size} bytes: more than max_messages={mw.max_messages}, "
+            f"max_cookies={mw.max_cookies} or max_total_size={mw.max_total_size}"
+        )
+    while over():
+        droppable = [item for item in live if item.entries]
+        if not droppable:
+            return  # marks alone: they expire within MARK_AGE
+        oldest = min(droppable, key=lambda item: item.entries[0].stamp)
+        changes.dropped_entries += 1
+        entries -= 1
+        size -= oldest.size
+        if isinstance(oldest, Out) and len(oldest.entries) > 1:
+            # A cookie this response writes loses its oldest entry only.
+            del oldest.entries[0]
+            _encode(mw, oldest, now)
+            size += oldest.size
+            continue
+        live.remove(oldest)
+        cookies -= 1
+        changes.dropped_entries += len(oldest.entries) - 1
+        entries -= len(oldest.entries) - 1
+        if isinstance(oldest, Stored):
+            drop[oldest.name] = oldest
+        else:
+            changes.outs.remove(oldest)
