@@ -217,6 +217,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         self._validate: Callable[[Any], None] = (
             validate if callable(validate) else self._validate_by_dumping
         )
+        snapshot = getattr(serializer, "snapshot", None)
+        self._snapshot: Callable[[Any], Any] = (
+            snapshot if callable(snapshot) else self._snapshot_by_round_trip
+        )
         if isinstance(max_cookie_size, bool) or not isinstance(max_cookie_size, int):
             raise ValueError(f"max_cookie_size must be an int, got {max_cookie_size!r}")
         self.max_cookie_size = max_cookie_size
@@ -291,6 +295,36 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"{type(value).__name__} cannot be flashed with "
                 f"{type(self.serializer).__name__}: {exc}"
             ) from exc
+
+    def _store_value(self, value: Any) -> Any:
+        """Return what ``add``/``put`` keep for ``value``: its snapshot.
+
+        The flash keeps, and the request reads back, this independent copy,
+        so nothing the app does to ``value`` afterwards changes what is
+        stored or makes writing the response fail.
+
+        :raises TypeError: if ``value`` cannot be stored.
+        """
+        if type(value) is str:
+            # Immutable, and the common case: checking is all it needs.
+            self._validate(value)
+            return value
+        return self._snapshot(value)
+
+    def _snapshot_by_round_trip(self, value: Any) -> Any:
+        # A serializer without snapshot(): store what the next request will
+        # read, by encoding and decoding the value as one message of a
+        # flash document. Costs a round trip, paid only by non-str values.
+        serializer = self.serializer
+        try:
+            document = serializer.loads(serializer.dumps([[("", value)], []]))
+            (_, stored), *_ = document[0]
+        except Exception as exc:
+            raise TypeError(
+                f"{type(value).__name__} cannot be flashed with "
+                f"{type(serializer).__name__}: {exc}"
+            ) from exc
+        return stored
 
     def _payload(self, messages: Pairs, values: dict[str, Any]) -> bytes:
         return self.serializer.dumps([messages, list(values.items())])

@@ -140,7 +140,7 @@ class Flash:
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate(category)
-        self._mw._validate(message)
+        message = self._mw._store_value(message)
         messages.append(_Message(category, message, new=True))
         try:
             self._enforce_limits()
@@ -188,7 +188,7 @@ class Flash:
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate(key)
-        self._mw._validate(value)
+        value = self._mw._store_value(value)
         before = dict(self._values)
         # Re-inserting makes a replaced key the newest, which is what the
         # overflow policy means by "oldest".
