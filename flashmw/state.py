@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, AnyStr
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from .request import Headers
 
 _MISSING: Any = object()
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _alters_data(method: _Method) -> _Method:
+    """Mark ``method`` as changing the flash.
+
+    Jinja2's sandbox (and Django's templates) refuse to call a method with
+    ``alters_data`` set, so an untrusted template can read the flash but
+    never add, put, clear or keep.
+    """
+    method.alters_data = True  # type: ignore[attr-defined]
+    return method
 
 
 def wanted_categories(category_filter: Iterable[str]) -> set[str]:
@@ -129,6 +141,7 @@ class Flash:
 
     # -- list style -----------------------------------------------------
 
+    @_alters_data
     def add(self, message: Any, category: str = "message") -> None:
         """Append ``message`` under ``category``; order is kept.
 
@@ -176,6 +189,7 @@ class Flash:
 
     # -- keyed style ----------------------------------------------------
 
+    @_alters_data
     def put(self, key: str, value: Any) -> None:
         """Set the value under ``key``, replacing any value it had.
 
@@ -202,6 +216,7 @@ class Flash:
             raise
         self._dirty = True
 
+    @_alters_data
     def clear(self, key: str | None = None) -> None:
         """Remove the value under ``key``; with no key, remove everything.
 
@@ -220,6 +235,7 @@ class Flash:
             self._consumed.discard(key)
             self._dirty = True
 
+    @_alters_data
     def keep(self) -> None:
         """Keep everything this request consumes (before or after) for the next one."""
         self._state()
