@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,6 +44,11 @@ _SEQUENCES = (list, tuple)
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _OVERFLOW = ("drop_oldest", "error")
 _SHORT_KEY = 32
+# A host name as a Domain attribute holds it, once IDNA-encoded: labels of
+# letters, digits, '-' and '_' (a leading dot, which browsers ignore, is
+# taken off first). Spaces, ',', '=', ':' (a port) or an empty label would
+# make browsers drop the cookie or scope it to a host nobody meant.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
 
 AppT = TypeVar("AppT")
 Pairs = list[tuple[str, Any]]
@@ -50,9 +57,28 @@ Pairs = list[tuple[str, Any]]
 def _seconds(value: float | datetime.timedelta, name: str) -> int:
     if isinstance(value, datetime.timedelta):
         value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ValueError(f"{name} must be a number of seconds >= 1, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value < 1
+    ):
+        raise ValueError(
+            f"{name} must be a finite number of seconds >= 1, got {value!r}"
+        )
     return int(value)
+
+
+def _utf8(text: str | bytes, name: str) -> bytes:
+    """Return ``text`` as the UTF-8 bytes the signer uses."""
+    if isinstance(text, bytes):
+        return text
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"{name} must be valid Unicode text: it holds a lone surrogate"
+        ) from None
 
 
 def _check_key(key: object, name: str) -> str | bytes:
@@ -61,13 +87,49 @@ def _check_key(key: object, name: str) -> str | bytes:
             f"{name} must be a non-empty str or bytes; generate one with "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
+    _utf8(key, name)
     return key
+
+
+def _check_domain(domain: object) -> str:
+    message = (
+        "domain must be text naming a host, such as 'example.com' (letters, "
+        "digits, '-' and '.', no port), or None to keep the cookie to the "
+        f"host that set it; got {domain!r}"
+    )
+    if not isinstance(domain, str):
+        raise ValueError(message)
+    try:
+        # What werkzeug writes into the header for a non-ASCII name.
+        encoded = domain.removeprefix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(message) from None
+    if not _HOST_NAME.fullmatch(encoded):
+        raise ValueError(message)
+    return domain
 
 
 def _check_attribute(value: str, name: str) -> str:
     if not isinstance(value, str) or not value.isprintable() or ";" in value:
         raise ValueError(f"{name} must be text without ';' or control characters")
     return value
+
+
+def _check_serializer(serializer: Serializer) -> None:
+    # A serializer that cannot carry the empty flash document would fail
+    # every write (or, for loads, read every cookie as empty) at run time.
+    try:
+        empty = serializer.dumps([[], []])
+        if isinstance(empty, bytes):
+            serializer.loads(empty)
+    except Exception as exc:
+        raise ValueError(
+            f"serializer cannot encode and decode an empty flash document: {exc!r}"
+        ) from exc
+    if not isinstance(empty, bytes):
+        raise ValueError(
+            f"serializer.dumps must return bytes, got {type(empty).__name__}"
+        )
 
 
 class BaseFlashMiddleware(Generic[AppT]):
@@ -77,18 +139,23 @@ class BaseFlashMiddleware(Generic[AppT]):
     :param app: the application to wrap.
     :param secret_key: signs new cookies. Required; 32 bytes or more.
     :param fallback_keys: older keys that still verify (key rotation).
-    :param cookie_name: a ``__Host-`` prefix forces ``Secure``, ``Path=/``
-        and no ``Domain``; ``__Secure-`` forces ``Secure``.
+    :param cookie_name: a ``__Host-`` prefix (in any case) forces
+        ``Secure`` and needs ``path="/"`` and no ``domain``; ``__Secure-``
+        forces ``Secure``.
     :param max_age: seconds a flash lives, enforced from a signed timestamp.
     :param secure: ``None`` sets ``Secure`` exactly on https requests.
     :param samesite: ``"lax"``, ``"strict"``, ``"none"`` or ``None``.
+        ``"none"`` always sets ``Secure`` (browsers reject it without).
     :param salt: binds signatures to this purpose.
     :param max_cookie_size: bytes of the whole ``Set-Cookie`` value.
     :param max_messages: messages and keyed values kept at most.
     :param on_overflow: ``"drop_oldest"`` (and log a warning) or ``"error"``
         (raise :class:`~flashmw.FlashOverflowError` from ``add``/``put``).
     :param serializer: ``dumps(obj) -> bytes`` and ``loads(bytes) -> obj``;
-        the default is :class:`~flashmw.values.TaggedJSONSerializer`.
+        the default is :class:`~flashmw.values.TaggedJSONSerializer`. An
+        optional ``snapshot(value)`` returns the independent copy that
+        ``add``/``put`` keep (raising ``TypeError`` for what it cannot
+        store); without it, the copy is ``loads(dumps(...))`` of the value.
     :param speculative_headers: headers that mark a prefetch, prerender or
         preload, each with its tokens; reads on such a request consume
         nothing. Extend :data:`flashmw.request.SPECULATIVE_HEADERS` or
@@ -130,8 +197,14 @@ class BaseFlashMiddleware(Generic[AppT]):
                 "(which would become one-character keys): write "
                 "fallback_keys=[old_key]"
             )
+        if not isinstance(fallback_keys, Iterable):
+            raise ValueError(
+                "fallback_keys must be a list of older keys, or [] for none; "
+                f"got {fallback_keys!r}"
+            )
         fallback = [_check_key(k, "each of fallback_keys") for k in fallback_keys]
-        if len(secret_key) < _SHORT_KEY:
+        # The signer uses the UTF-8 bytes: a short non-ASCII key is not weak.
+        if len(_utf8(secret_key, "secret_key")) < _SHORT_KEY:
             warnings.warn(
                 f"secret_key is shorter than {_SHORT_KEY} bytes; anyone who "
                 "guesses it can forge flash messages",
@@ -147,14 +220,20 @@ class BaseFlashMiddleware(Generic[AppT]):
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
         if domain is not None:
-            _check_attribute(domain, "domain")
-        if secure not in (None, True, False):
+            _check_domain(domain)
+        # Exactly bool: werkzeug writes any other value as "Secure=1" or
+        # "HttpOnly=no", which browsers do not read as the flag.
+        if secure is not None and not isinstance(secure, bool):
             raise ValueError(f"secure must be True, False or None, got {secure!r}")
-        if cookie_name.startswith(("__Host-", "__Secure-")):
+        if not isinstance(httponly, bool):
+            raise ValueError(f"httponly must be True or False, got {httponly!r}")
+        # Browsers match the prefixes in any case (RFC 6265bis).
+        prefix = cookie_name.lower()
+        if prefix.startswith(("__host-", "__secure-")):
             if secure is False:
                 raise ValueError(f"a {cookie_name} cookie needs secure=True or None")
             secure = True
-        if cookie_name.startswith("__Host-") and (path != "/" or domain is not None):
+        if prefix.startswith("__host-") and (path != "/" or domain is not None):
             raise ValueError("a __Host- cookie needs path='/' and domain=None")
         if samesite is not None:
             if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:
@@ -163,8 +242,15 @@ class BaseFlashMiddleware(Generic[AppT]):
                     f"got {samesite!r}"
                 )
             samesite = _SAMESITE[samesite.lower()]
-            if samesite == "None" and secure is False:
-                raise ValueError("samesite='none' needs a Secure cookie: secure=False")
+            if samesite == "None":
+                if secure is False:
+                    raise ValueError(
+                        "samesite='none' needs a Secure cookie: secure=False"
+                    )
+                # Browsers reject SameSite=None without Secure on any scheme;
+                # with it they keep the cookie over https and on
+                # http://localhost, so secure=None means Secure here.
+                secure = True
         if on_overflow not in _OVERFLOW:
             raise ValueError(
                 f"on_overflow must be 'drop_oldest' or 'error', got {on_overflow!r}"
@@ -179,10 +265,21 @@ class BaseFlashMiddleware(Generic[AppT]):
             getattr(serializer, "loads", None)
         ):
             raise ValueError("serializer must have dumps(obj) and loads(bytes) methods")
+        _check_serializer(serializer)
         if not callable(clock):
             raise ValueError("clock must be a callable returning seconds")
+        now = clock()
+        if (
+            isinstance(now, bool)
+            or not isinstance(now, (int, float))
+            or (isinstance(now, float) and not math.isfinite(now))
+        ):
+            raise ValueError(
+                f"clock must return the seconds since the epoch, got {now!r}"
+            )
         if not isinstance(salt, (str, bytes)) or not salt:
             raise ValueError("salt must be a non-empty str or bytes")
+        _utf8(salt, "salt")
 
         self._speculative, self._destinations = check_rules(
             speculative_headers, subresource_destinations
