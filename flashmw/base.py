@@ -424,7 +424,32 @@ class BaseFlashMiddleware(Generic[AppT]):
         return stored
 
     def _payload(self, messages: Pairs, values: dict[str, Any]) -> bytes:
-        return self.serializer.dumps([messages, list(values.items())])
+        try:
+            return self.serializer.dumps([messages, list(values.items())])
+        except Exception:  # noqa: BLE001 (any serializer's error, see below)
+            # What add()/put() stored is a snapshot that encodes: only a
+            # value the app read from the flash and then changed in place
+            # can fail here. Leave that out, and say so, rather than fail
+            # the response.
+            return self.serializer.dumps(
+                [self._encodable(messages), self._encodable(list(values.items()))]
+            )
+
+    def _encodable(self, pairs: Pairs) -> Pairs:
+        kept = []
+        for name, value in pairs:
+            try:
+                self._validate(value)
+            except Exception as exc:  # noqa: BLE001 (a pluggable serializer)
+                logger.warning(
+                    "flashmw left out the flash entry %r: it was changed after "
+                    "it was read and can no longer be stored (%s)",
+                    name,
+                    exc,
+                )
+                continue
+            kept.append((name, value))
+        return kept
 
     def _size(self, payload: bytes, https: int) -> int:
         return self._writers[https].size(

@@ -17,7 +17,7 @@ autoescape on, messages are escaped and :class:`markupsafe.Markup` values
 are not (they are trusted HTML). In a
 :class:`jinja2.sandbox.SandboxedEnvironment`, templates can read the flash
 but calling ``flash.add``, ``put``, ``clear`` or ``keep`` raises
-:class:`jinja2.sandbox.SecurityError` (the methods are marked
+:class:`jinja2.exceptions.SecurityError` (the methods are marked
 ``alters_data``).
 """
 

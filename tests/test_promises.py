@@ -398,3 +398,35 @@ def test_a_secret_key_under_32_bytes_warns() -> None:
         FlashMiddleware(scenario_wsgi_app, secret_key="é" * 15)
     with pytest.warns(UserWarning, match="shorter than 32 bytes"):
         FlashMiddleware(scenario_wsgi_app, secret_key=b"k" * 31)
+
+
+def _put_list(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.put("k", ["ok"])
+    flash.add(["ok"], "info")
+    return Reply(302, "redirect", [("Location", "/read-change")])
+
+
+def _read_then_change(flash: Flash, args: dict[str, str]) -> Reply:
+    flash["k"].append(object())
+    for message in flash.get_flashed_messages():
+        message.append(object())
+    flash.put("new", "Saved.")
+    flash.keep()
+    return Reply(body="changed")
+
+
+def test_a_value_changed_after_it_was_read_cannot_fail_the_response(
+    make: MakeHarness, route: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    route("/put-list", _put_list)
+    route("/read-change", _read_then_change)
+    harness = make()
+    harness.open("/put-list")
+    with caplog.at_level("WARNING", logger="flashmw"):
+        changed = harness.open("/read-change")
+    assert changed.status == 200
+    assert changed.body == "changed"
+    left_out = [r for r in caplog.records if "left out" in r.getMessage()]
+    assert len(left_out) == 2
+    assert harness.open("/get?k=k,new").body == {"k": None, "new": "Saved."}
+    assert harness.open("/show").body == []
