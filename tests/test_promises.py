@@ -415,12 +415,16 @@ def _read_then_change(flash: Flash, args: dict[str, str]) -> Reply:
     return Reply(body="changed")
 
 
+@pytest.mark.parametrize("serializer", [None, PlainJSON()], ids=["tagged", "custom"])
 def test_a_value_changed_after_it_was_read_cannot_fail_the_response(
-    make: MakeHarness, route: Any, caplog: pytest.LogCaptureFixture
+    make: MakeHarness,
+    route: Any,
+    caplog: pytest.LogCaptureFixture,
+    serializer: PlainJSON | None,
 ) -> None:
     route("/put-list", _put_list)
     route("/read-change", _read_then_change)
-    harness = make()
+    harness = make(serializer=serializer)
     harness.open("/put-list")
     with caplog.at_level("WARNING", logger="flashmw"):
         changed = harness.open("/read-change")
