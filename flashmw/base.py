@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -59,6 +61,11 @@ _OVERFLOW = ("drop_oldest", "error")
 _SHORT_KEY = 32
 # The document of the smallest cookie: a clear mark of everything.
 _SMALLEST = [[["", 1]], [["x", ["abcdefgh0", [[1_800_000_000_000, "abcdefgh", 1, 1]]]]]]
+# A host name as a Domain attribute holds it, once IDNA-encoded: labels of
+# letters, digits, '-' and '_' (a leading dot, which browsers ignore, is
+# taken off first). Spaces, ',', '=', ':' (a port) or an empty label would
+# make browsers drop the cookie or scope it to a host nobody meant.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
 
 AppT = TypeVar("AppT")
 Pairs = list[tuple[str, Any]]
@@ -67,9 +74,28 @@ Pairs = list[tuple[str, Any]]
 def _seconds(value: float | datetime.timedelta, name: str) -> int:
     if isinstance(value, datetime.timedelta):
         value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ValueError(f"{name} must be a number of seconds >= 1, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value < 1
+    ):
+        raise ValueError(
+            f"{name} must be a finite number of seconds >= 1, got {value!r}"
+        )
     return int(value)
+
+
+def _utf8(text: str | bytes, name: str) -> bytes:
+    """Return ``text`` as the UTF-8 bytes the signer uses."""
+    if isinstance(text, bytes):
+        return text
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"{name} must be valid Unicode text: it holds a lone surrogate"
+        ) from None
 
 
 def _check_key(key: object, name: str) -> str | bytes:
@@ -78,7 +104,26 @@ def _check_key(key: object, name: str) -> str | bytes:
             f"{name} must be a non-empty str or bytes; generate one with "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
+    _utf8(key, name)
     return key
+
+
+def _check_domain(domain: object) -> str:
+    message = (
+        "domain must be text naming a host, such as 'example.com' (letters, "
+        "digits, '-' and '.', no port), or None to keep the cookie to the "
+        f"host that set it; got {domain!r}"
+    )
+    if not isinstance(domain, str):
+        raise ValueError(message)
+    try:
+        # What werkzeug writes into the header for a non-ASCII name.
+        encoded = domain.removeprefix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(message) from None
+    if not _HOST_NAME.fullmatch(encoded):
+        raise ValueError(message)
+    return domain
 
 
 def _check_attribute(value: str, name: str) -> str:
@@ -94,6 +139,23 @@ def _newest(parts: list[Stored]) -> int:
     return max(stamps, default=-1)
 
 
+def _check_serializer(serializer: Serializer) -> None:
+    # A serializer that cannot carry the empty flash document would fail
+    # every write (or, for loads, read every cookie as empty) at run time.
+    try:
+        empty = serializer.dumps([[], []])
+        if isinstance(empty, bytes):
+            serializer.loads(empty)
+    except Exception as exc:
+        raise ValueError(
+            f"serializer cannot encode and decode an empty flash document: {exc!r}"
+        ) from exc
+    if not isinstance(empty, bytes):
+        raise ValueError(
+            f"serializer.dumps must return bytes, got {type(empty).__name__}"
+        )
+
+
 class BaseFlashMiddleware(Generic[AppT]):
     """Options and cookie rules shared by :class:`~flashmw.FlashMiddleware`
     and :class:`~flashmw.ASGIFlashMiddleware`.
@@ -101,11 +163,13 @@ class BaseFlashMiddleware(Generic[AppT]):
     :param app: the application to wrap.
     :param secret_key: signs new cookies. Required; 32 bytes or more.
     :param fallback_keys: older keys that still verify (key rotation).
-    :param cookie_name: a ``__Host-`` prefix forces ``Secure``, ``Path=/``
-        and no ``Domain``; ``__Secure-`` forces ``Secure``.
+    :param cookie_name: a ``__Host-`` prefix (in any case) forces
+        ``Secure`` and needs ``path="/"`` and no ``domain``; ``__Secure-``
+        forces ``Secure``.
     :param max_age: seconds a flash lives, enforced from a signed timestamp.
     :param secure: ``None`` sets ``Secure`` exactly on https requests.
     :param samesite: ``"lax"``, ``"strict"``, ``"none"`` or ``None``.
+        ``"none"`` always sets ``Secure`` (browsers reject it without).
     :param salt: binds signatures to this purpose.
     :param max_cookie_size: bytes of each ``Set-Cookie`` value.
     :param max_cookies: flash cookies kept at most (one per write).
@@ -115,7 +179,10 @@ class BaseFlashMiddleware(Generic[AppT]):
     :param on_overflow: ``"drop_oldest"`` (and log a warning) or ``"error"``
         (raise :class:`~flashmw.FlashOverflowError` from ``add``/``put``).
     :param serializer: ``dumps(obj) -> bytes`` and ``loads(bytes) -> obj``;
-        the default is :class:`~flashmw.values.TaggedJSONSerializer`.
+        the default is :class:`~flashmw.values.TaggedJSONSerializer`. An
+        optional ``snapshot(value)`` returns the independent copy that
+        ``add``/``put`` keep (raising ``TypeError`` for what it cannot
+        store); without it, the copy is ``loads(dumps(...))`` of the value.
     :param speculative_headers: headers that mark a prefetch, prerender or
         preload, each with its tokens; reads on such a request consume
         nothing. Extend :data:`flashmw.request.SPECULATIVE_HEADERS` or
@@ -159,8 +226,14 @@ class BaseFlashMiddleware(Generic[AppT]):
                 "(which would become one-character keys): write "
                 "fallback_keys=[old_key]"
             )
+        if not isinstance(fallback_keys, Iterable):
+            raise ValueError(
+                "fallback_keys must be a list of older keys, or [] for none; "
+                f"got {fallback_keys!r}"
+            )
         fallback = [_check_key(k, "each of fallback_keys") for k in fallback_keys]
-        if len(secret_key) < _SHORT_KEY:
+        # The signer uses the UTF-8 bytes: a short non-ASCII key is not weak.
+        if len(_utf8(secret_key, "secret_key")) < _SHORT_KEY:
             warnings.warn(
                 f"secret_key is shorter than {_SHORT_KEY} bytes; anyone who "
                 "guesses it can forge flash messages",
@@ -176,14 +249,20 @@ class BaseFlashMiddleware(Generic[AppT]):
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
         if domain is not None:
-            _check_attribute(domain, "domain")
-        if secure not in (None, True, False):
+            _check_domain(domain)
+        # Exactly bool: werkzeug writes any other value as "Secure=1" or
+        # "HttpOnly=no", which browsers do not read as the flag.
+        if secure is not None and not isinstance(secure, bool):
             raise ValueError(f"secure must be True, False or None, got {secure!r}")
-        if cookie_name.startswith(("__Host-", "__Secure-")):
+        if not isinstance(httponly, bool):
+            raise ValueError(f"httponly must be True or False, got {httponly!r}")
+        # Browsers match the prefixes in any case (RFC 6265bis).
+        prefix = cookie_name.lower()
+        if prefix.startswith(("__host-", "__secure-")):
             if secure is False:
                 raise ValueError(f"a {cookie_name} cookie needs secure=True or None")
             secure = True
-        if cookie_name.startswith("__Host-") and (path != "/" or domain is not None):
+        if prefix.startswith("__host-") and (path != "/" or domain is not None):
             raise ValueError("a __Host- cookie needs path='/' and domain=None")
         if samesite is not None:
             if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:
@@ -192,8 +271,15 @@ class BaseFlashMiddleware(Generic[AppT]):
                     f"got {samesite!r}"
                 )
             samesite = _SAMESITE[samesite.lower()]
-            if samesite == "None" and secure is False:
-                raise ValueError("samesite='none' needs a Secure cookie: secure=False")
+            if samesite == "None":
+                if secure is False:
+                    raise ValueError(
+                        "samesite='none' needs a Secure cookie: secure=False"
+                    )
+                # Browsers reject SameSite=None without Secure on any scheme;
+                # with it they keep the cookie over https and on
+                # http://localhost, so secure=None means Secure here.
+                secure = True
         if on_overflow not in _OVERFLOW:
             raise ValueError(
                 f"on_overflow must be 'drop_oldest' or 'error', got {on_overflow!r}"
@@ -212,10 +298,21 @@ class BaseFlashMiddleware(Generic[AppT]):
             getattr(serializer, "loads", None)
         ):
             raise ValueError("serializer must have dumps(obj) and loads(bytes) methods")
+        _check_serializer(serializer)
         if not callable(clock):
             raise ValueError("clock must be a callable returning seconds")
+        now = clock()
+        if (
+            isinstance(now, bool)
+            or not isinstance(now, (int, float))
+            or (isinstance(now, float) and not math.isfinite(now))
+        ):
+            raise ValueError(
+                f"clock must return the seconds since the epoch, got {now!r}"
+            )
         if not isinstance(salt, (str, bytes)) or not salt:
             raise ValueError("salt must be a non-empty str or bytes")
+        _utf8(salt, "salt")
 
         self._speculative, self._destinations = check_rules(
             speculative_headers, subresource_destinations
@@ -253,6 +350,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         validate = getattr(serializer, "validate", None)
         self._validate: Callable[[Any], None] = (
             validate if callable(validate) else self._validate_by_dumping
+        )
+        snapshot = getattr(serializer, "snapshot", None)
+        self._snapshot: Callable[[Any], Any] = (
+            snapshot if callable(snapshot) else self._snapshot_by_round_trip
         )
         for option, number in (
             ("max_cookie_size", max_cookie_size),
@@ -351,6 +452,59 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"{type(value).__name__} cannot be flashed with "
                 f"{type(self.serializer).__name__}: {exc}"
             ) from exc
+
+    def _store_value(self, value: Any) -> Any:
+        """Return what ``add``/``put`` keep for ``value``: its snapshot.
+
+        The flash keeps, and the request reads back, this independent copy,
+        so nothing the app does to ``value`` afterwards changes what is
+        stored or makes writing the response fail.
+
+        :raises TypeError: if ``value`` cannot be stored.
+        """
+        if type(value) is str:
+            # Immutable, and the common case: checking is all it needs.
+            self._validate(value)
+            return value
+        return self._snapshot(value)
+
+    def _snapshot_by_round_trip(self, value: Any) -> Any:
+        # A serializer without snapshot(): store what the next request will
+        # read, by encoding and decoding the value as one message of a
+        # flash document. Costs a round trip, paid only by non-str values.
+        serializer = self.serializer
+        try:
+            document = serializer.loads(serializer.dumps([[("", value)], []]))
+            (_, stored), *_ = document[0]
+        except Exception as exc:
+            raise TypeError(
+                f"{type(value).__name__} cannot be flashed with "
+                f"{type(serializer).__name__}: {exc}"
+            ) from exc
+        return stored
+
+    def _encodable(self, pairs: Pairs) -> Pairs:
+        """Return ``pairs`` without the entries that no longer encode.
+
+        What add()/put() stored is a snapshot that encodes: only a value the
+        app read from the flash and then changed in place can fail, and only
+        when a 0.1 cookie is rewritten. Leave that out, and say so, rather
+        than fail the response.
+        """
+        kept = []
+        for name, value in pairs:
+            try:
+                self._validate(value)
+            except Exception as exc:  # noqa: BLE001 (a pluggable serializer)
+                logger.warning(
+                    "flashmw left out the flash entry %r: it was changed after "
+                    "it was read and can no longer be stored (%s)",
+                    name,
+                    exc,
+                )
+                continue
+            kept.append((name, value))
+        return kept
 
     def _render(self, changes: Changes, https: bool) -> list[str]:
         """Return the ``Set-Cookie`` values that carry out ``changes``."""

@@ -14,7 +14,11 @@ flash of the request being rendered, through :func:`flashmw.current_flash`.
 The globals are resolved at render time, so one environment serves every
 request, thread and asyncio task. Escaping is the environment's: with
 autoescape on, messages are escaped and :class:`markupsafe.Markup` values
-are not (they are trusted HTML).
+are not (they are trusted HTML). In a
+:class:`jinja2.sandbox.SandboxedEnvironment`, templates can read the flash
+but calling ``flash.add``, ``put``, ``clear`` or ``keep`` raises
+:class:`jinja2.exceptions.SecurityError` (the methods are marked
+``alters_data``).
 """
 
 from __future__ import annotations

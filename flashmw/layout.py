@@ -469,7 +469,13 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
         entries = [[e.name, e.value] for e in out.entries]
         stamps = [list(e.stamp) for e in out.entries]
     document = [entries, [[out.kind, [out.suffix, stamps]]]]
-    out.value = mw._signer.sign(mw.serializer.dumps(document), now)
+    try:
+        data = mw.serializer.dumps(document)
+    except Exception:  # noqa: BLE001 (any serializer's error)
+        kept = {id(value) for _, value in mw._encodable([(n, v) for n, v in entries])}
+        out.entries = [e for e in out.entries if id(e.value) in kept]
+        return _encode(mw, out, now)
+    out.value = mw._signer.sign(data, now)
     out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
 
 

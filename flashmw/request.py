@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from .cookies import is_token
+
 #: Headers that mark a request as *speculative* (fetched before anyone asked
 #: to see it), each with the tokens that mark it. A header matches when one of
 #: its comma-separated items, without its ``;parameters``, is one of the
@@ -104,7 +106,7 @@ def check_rules(
         )
     rules: dict[str, tuple[str, ...]] = {}
     for name, tokens in speculative_headers.items():
-        if not isinstance(name, str) or not name.strip() or "," in name:
+        if not isinstance(name, str) or not is_token(name.strip()):
             raise ValueError(f"speculative_headers: {name!r} is not a header name")
         if isinstance(tokens, str) or not isinstance(tokens, Iterable):
             raise ValueError(
@@ -131,6 +133,6 @@ def check_rules(
 
 
 def _token(value: object, option: str) -> str:
-    if not isinstance(value, str) or not value.strip() or "," in value or ";" in value:
+    if not isinstance(value, str) or not is_token(value.strip()):
         raise ValueError(f"{option}: {value!r} is not a header token")
     return value.strip().lower()

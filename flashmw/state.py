@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, AnyStr
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from .request import Headers
 
 _MISSING: Any = object()
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _alters_data(method: _Method) -> _Method:
+    """Mark ``method`` as changing the flash.
+
+    Jinja2's sandbox (and Django's templates) refuse to call a method with
+    ``alters_data`` set, so an untrusted template can read the flash but
+    never add, put, clear or keep.
+    """
+    method.alters_data = True  # type: ignore[attr-defined]
+    return method
 
 
 def wanted_categories(category_filter: Iterable[str]) -> set[str]:
@@ -132,6 +144,7 @@ class Flash:
 
     # -- list style -----------------------------------------------------
 
+    @_alters_data
     def add(self, message: Any, category: str = "message") -> None:
         """Append ``message`` under ``category``; order is kept.
 
@@ -143,7 +156,7 @@ class Flash:
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate(category)
-        self._mw._validate(message)
+        message = self._mw._store_value(message)
         messages.append(Entry(category, message, self._stamp()))
         try:
             self._enforce_limits()
@@ -179,6 +192,7 @@ class Flash:
 
     # -- keyed style ----------------------------------------------------
 
+    @_alters_data
     def put(self, key: str, value: Any) -> None:
         """Set the value under ``key``, replacing any value it had.
 
@@ -191,7 +205,7 @@ class Flash:
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate(key)
-        self._mw._validate(value)
+        value = self._mw._store_value(value)
         values = self._values
         before = dict(values)
         values.pop(key, None)
@@ -204,6 +218,7 @@ class Flash:
             self._values = before
             raise
 
+    @_alters_data
     def clear(self, key: str | None = None) -> None:
         """Remove the value under ``key``; with no key, remove everything.
 
@@ -222,6 +237,7 @@ class Flash:
         elif self._values.pop(key, None) is not None:
             self._marks[key] = self._stamp()
 
+    @_alters_data
     def keep(self) -> None:
         """Keep everything this request consumes (before or after) for the next one."""
         self._state()

@@ -164,10 +164,81 @@ def _tag(value: Any, depth: int) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return _tag_dict(fields, depth)
-    raise TypeError(
+    raise _unstorable(value)
+
+
+def _unstorable(value: Any) -> TypeError:
+    return TypeError(
         f"{type(value).__module__}.{type(value).__qualname__} cannot be "
         f"flashed; store one of: {_SUPPORTED}"
     )
+
+
+# -- snapshots: what add()/put() keep ------------------------------------
+#
+# The same checks as the tag walk, building a copy in the stored types
+# instead of tagged JSON: one walk both refuses what cannot be stored and
+# detaches what can from the caller's objects. Immutable leaves are their
+# own snapshot.
+
+
+def _snap_same(value: Any, depth: int) -> Any:
+    return value
+
+
+def _snap_checked(value: Any, depth: int) -> Any:
+    # str, int, Markup and datetime: the tagger's checks, the value itself.
+    _TAGGERS[type(value)](value, depth)
+    return value
+
+
+def _snap_list(value: list[Any], depth: int) -> list[Any]:
+    _enter(depth)
+    return [_snapshot(item, depth + 1) for item in value]
+
+
+def _snap_tuple(value: tuple[Any, ...], depth: int) -> tuple[Any, ...]:
+    _enter(depth)
+    return tuple([_snapshot(item, depth + 1) for item in value])
+
+
+def _snap_dict(value: dict[Any, Any], depth: int) -> dict[str, Any]:
+    _enter(depth)
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise TypeError(
+                f"dict keys must be str to be flashed, not {type(key).__name__}"
+            )
+        out[_tag_str(key, depth)] = _snapshot(item, depth + 1)
+    return out
+
+
+_SNAPSHOTS: dict[type, Callable[[Any, int], Any]] = {
+    str: _snap_checked,
+    int: _snap_checked,
+    float: _snap_same,
+    bool: _snap_same,
+    type(None): _snap_same,
+    list: _snap_list,
+    tuple: _snap_tuple,
+    dict: _snap_dict,
+    Markup: _snap_checked,
+    datetime.datetime: _snap_checked,
+    datetime.date: _snap_same,
+    uuid.UUID: _snap_same,
+}
+
+
+def _snapshot(value: Any, depth: int) -> Any:
+    snap = _SNAPSHOTS.get(type(value))
+    if snap is not None:
+        return snap(value, depth)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # Stored as its fields, read back as a dict: the snapshot is that dict.
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return _snap_dict(fields, depth)
+    raise _unstorable(value)
 
 
 def _untag_float(value: Any, depth: int) -> float:
@@ -303,6 +374,19 @@ class TaggedJSONSerializer:
     def validate(self, value: Any) -> None:
         """Raise :class:`TypeError` unless ``value`` can be stored."""
         _tag(value, 0)
+
+    def snapshot(self, value: Any) -> Any:
+        """Return a copy of ``value`` that shares no container with it.
+
+        The copy is what a later request reads back: lists, tuples and
+        dicts are copied all the way down, a dataclass becomes the dict of
+        its fields, and immutable values (``str``, numbers, ``Markup``,
+        dates, UUIDs) are their own copy. Checking and copying are one
+        walk.
+
+        :raises TypeError: if ``value`` cannot be stored.
+        """
+        return _snapshot(value, 0)
 
     def dumps(self, obj: Any) -> bytes:
         """Encode a flash document to UTF-8 JSON.
