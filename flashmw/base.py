@@ -11,7 +11,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .cookies import CookieWriter, find_cookie_values, is_token
 from .errors import FlashOverflowError
@@ -23,8 +23,11 @@ from .request import (
     is_speculative,
     is_subresource,
 )
-from .signing import CookieSigner
+from .signing import CookieCodec, CookieSigner
 from .values import Serializer, TaggedJSONSerializer
+
+if TYPE_CHECKING:
+    from .sealing import CookieSealer
 
 logger = logging.getLogger("flashmw")
 
@@ -70,6 +73,21 @@ def _check_attribute(value: str, name: str) -> str:
     return value
 
 
+def _sealer() -> type[CookieSealer]:
+    # Imported only when asked for: cryptography is an optional extra, and
+    # a signed-only middleware never loads it.
+    try:
+        from .sealing import CookieSealer  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("cryptography"):
+            raise
+        raise ValueError(
+            "encrypt=True needs the cryptography package: "
+            "pip install 'flashmw[crypto]'"
+        ) from None
+    return CookieSealer
+
+
 class BaseFlashMiddleware(Generic[AppT]):
     """Options and cookie rules shared by :class:`~flashmw.FlashMiddleware`
     and :class:`~flashmw.ASGIFlashMiddleware`.
@@ -89,6 +107,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         (raise :class:`~flashmw.FlashOverflowError` from ``add``/``put``).
     :param serializer: ``dumps(obj) -> bytes`` and ``loads(bytes) -> obj``;
         the default is :class:`~flashmw.values.TaggedJSONSerializer`.
+    :param encrypt: encrypt cookies with AES-256-GCM (needs
+        ``flashmw[crypto]``) instead of only signing them; signed cookies
+        written before are still read.
     :param speculative_headers: headers that mark a prefetch, prerender or
         preload, each with its tokens; reads on such a request consume
         nothing. Extend :data:`flashmw.request.SPECULATIVE_HEADERS` or
@@ -118,6 +139,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         max_messages: int = DEFAULT_MAX_MESSAGES,
         on_overflow: str = "drop_oldest",
         serializer: Serializer | None = None,
+        encrypt: bool = False,  # AES-256-GCM instead of signing only
         speculative_headers: Mapping[str, Iterable[str]] = SPECULATIVE_HEADERS,
         subresource_destinations: Iterable[str] = SUBRESOURCE_DESTINATIONS,
         clock: Callable[[], float] = time.time,  # seconds since the epoch
@@ -193,7 +215,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         self.on_overflow = on_overflow
         self.serializer = serializer
         self._clock = clock
-        self._signer = CookieSigner(
+        if not isinstance(encrypt, bool):
+            raise ValueError(f"encrypt must be True or False, got {encrypt!r}")
+        codec = _sealer() if encrypt else CookieSigner
+        self._signer: CookieCodec = codec(
             secret_key,
             fallback,
             salt=salt,
