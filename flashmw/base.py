@@ -82,8 +82,7 @@ def _sealer() -> type[CookieSealer]:
         if not (exc.name or "").startswith("cryptography"):
             raise
         raise ValueError(
-            "encrypt=True needs the cryptography package: "
-            "pip install 'flashmw[crypto]'"
+            "encrypt=True needs the cryptography package: pip install 'flashmw[crypto]'"
         ) from None
     return CookieSealer
 
