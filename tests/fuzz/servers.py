@@ -16,6 +16,7 @@ from wsgiref.util import setup_testing_defaults
 
 from flashmw import ASGIFlashMiddleware, FlashMiddleware, current_flash, get_flash
 from flashmw.asgi import Message, Receive, Scope, Send
+from flashmw.sealing import CookieSealer
 from flashmw.signing import CookieSigner
 
 from ..harness import SECRET, FakeClock, http_scope
@@ -56,7 +57,7 @@ def _no_write(data: bytes) -> None:
     raise AssertionError("these apps return their body; none calls write()")
 
 
-def _sign_with_the_server(index: int) -> str:
+def _sign_with_the_server(index: int, **options: Any) -> str:
     captured: list[str] = []
 
     def start_response(
@@ -67,7 +68,7 @@ def _sign_with_the_server(index: int) -> str:
 
     environ: dict[str, Any] = {"QUERY_STRING": str(index)}
     setup_testing_defaults(environ)
-    FlashMiddleware(_storing_app, **OPTIONS)(environ, start_response)
+    FlashMiddleware(_storing_app, **OPTIONS, **options)(environ, start_response)
     (set_cookie,) = captured
     name, _, value = set_cookie.split(";")[0].partition("=")
     assert name == NAME
@@ -95,6 +96,37 @@ def _resigned(**options: Any) -> list[str]:
     ]
 
 
+#: Cookie value -> the state it holds, as the server sealed it (encrypt=True).
+SEALED_POOL: dict[str, State] = {
+    _sign_with_the_server(i, encrypt=True): s for i, s in enumerate(STATES)
+}
+SEALED_VALUES = list(SEALED_POOL)
+
+
+def _resealed(**options: Any) -> list[str]:
+    """The pool's payloads, sealed as another purpose or with another key."""
+    settings: dict[str, Any] = {
+        "salt": "flashmw.flash",
+        "cookie_name": NAME,
+        "max_age": 3600,
+    }
+    settings.update(options)
+    secret = settings.pop("secret", SECRET)
+    sealer = CookieSealer(secret, [], **settings)
+    server = FlashMiddleware(_storing_app, **OPTIONS)
+    return [
+        sealer.sign(server._signer.unsign(value, CLOCK()), CLOCK()) for value in VALUES
+    ]
+
+
+#: Values that carry the server's own payloads, encrypted, but must never
+#: open with ``encrypt=True``.
+FOREIGN_SEALED: list[str] = [
+    *_resealed(salt="cookie-session"),
+    *_resealed(cookie_name="FLASH"),
+    *_resealed(secret="another-secret-of-forty-bytes-0123456789"),
+]
+
 #: Values that carry the server's own payloads but must never verify here.
 FOREIGN_SIGNED: list[str] = [
     *_resigned(salt="cookie-session"),
@@ -103,6 +135,9 @@ FOREIGN_SIGNED: list[str] = [
     *_resigned(cookie_name="FLASH"),
     *_resigned(secret="another-secret-of-forty-bytes-0123456789"),
     *_resigned(secret=SECRET + "x"),
+    # Sealed by this very server with encrypt=True: a signed-only server
+    # refuses them.
+    *SEALED_VALUES,
 ]
 
 
@@ -171,6 +206,7 @@ async def _fuzz_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 WSGI_APP = FlashMiddleware(_fuzz_wsgi_app, **OPTIONS)
+SEALED_APP = FlashMiddleware(_fuzz_wsgi_app, **OPTIONS, encrypt=True)
 ASGI_APP = ASGIFlashMiddleware(_fuzz_asgi_app, **OPTIONS)
 
 

@@ -1,9 +1,10 @@
 """Fuzz the cookie decoder: arbitrary bytes, mutated cookies, signed junk.
 
-The decoder is ``CookieSigner.unsign`` (text to verified payload) and
-``BaseFlashMiddleware._load`` (a ``Cookie`` header to flash state). Neither
-may raise anything but a clean rejection, and a value that is not exactly
-one the server signed never verifies.
+The decoder is ``CookieSigner.unsign`` (text to verified payload), or
+``CookieSealer.unsign`` with ``encrypt=True``, and ``BaseFlashMiddleware._load``
+(a ``Cookie`` header to flash state). Neither may raise anything but a clean
+rejection, and a value that is not exactly one the server signed (or
+sealed) never verifies.
 """
 
 from __future__ import annotations
@@ -18,10 +19,28 @@ from hypothesis import strategies as st
 from flashmw.signing import BadSignature
 
 from .budget import FUZZ, counted, run_rounds
-from .servers import CLOCK, FOREIGN_SIGNED, NAME, POOL, VALUES, WSGI_APP, expected
-from .strategies import junk_text, mutated_values, signed_shaped
+from .servers import (
+    CLOCK,
+    FOREIGN_SEALED,
+    FOREIGN_SIGNED,
+    NAME,
+    POOL,
+    SEALED_APP,
+    SEALED_POOL,
+    VALUES,
+    WSGI_APP,
+    expected,
+)
+from .strategies import (
+    junk_text,
+    mutated_sealed_values,
+    mutated_values,
+    sealed_shaped,
+    signed_shaped,
+)
 
 SIGNER = WSGI_APP._signer
+SEALER = SEALED_APP._signer
 
 
 def _load(header: str) -> tuple[Any, Any, bool, bool]:
@@ -155,3 +174,61 @@ def test_pool_is_what_the_server_signed() -> None:
         messages, values, _, invalid = _load(f"{NAME}={value}")
         assert ((messages, values), invalid) == (state, False)
     assert len(VALUES) == len(POOL)
+
+
+# -- encrypt=True ------------------------------------------------------------
+
+
+def test_arbitrary_bytes_never_open() -> None:
+    @given(
+        st.one_of(
+            st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+            junk_text,
+            sealed_shaped,
+        )
+    )
+    @FUZZ
+    @counted("sealed decoder: arbitrary bytes")
+    def check(value: str) -> None:
+        with pytest.raises(BadSignature):
+            SEALER.unsign(value, CLOCK())
+        messages, values, sent, invalid = SEALED_APP._load(f"{NAME}={value}")
+        assert (messages, values, sent, invalid) == ([], {}, True, True)
+
+    run_rounds("sealed decoder: arbitrary bytes", check)
+
+
+def test_mutated_sealed_cookies_open_only_when_unchanged() -> None:
+    @given(mutated_sealed_values)
+    @FUZZ
+    @counted("sealed decoder: mutated cookies")
+    def check(pair: tuple[str, str]) -> None:
+        _, value = pair
+        messages, values, _, invalid = SEALED_APP._load(f"{NAME}={value}")
+        if value in SEALED_POOL:
+            assert ((messages, values), invalid) == (SEALED_POOL[value], False)
+        else:
+            with pytest.raises(BadSignature):
+                SEALER.unsign(value, CLOCK())
+            assert (messages, values, invalid) == ([], {}, True)
+
+    run_rounds("sealed decoder: mutated cookies", check)
+
+
+def test_payloads_sealed_for_other_purposes_never_open() -> None:
+    @given(st.sampled_from(FOREIGN_SEALED), st.sampled_from(["", '"']))
+    @FUZZ
+    @counted("sealed decoder: other salts, names and keys")
+    def check(value: str, quote: str) -> None:
+        with pytest.raises(BadSignature):
+            SEALER.unsign(value, CLOCK())
+        assert SEALED_APP._load(f"{NAME}={quote}{value}{quote}") == ([], {}, True, True)
+
+    run_rounds("sealed decoder: other salts, names and keys", check)
+
+
+def test_the_sealing_server_reads_what_the_signing_one_wrote() -> None:
+    # Switching encrypt=True on keeps every cookie already in a browser.
+    for value, state in [*POOL.items(), *SEALED_POOL.items()]:
+        messages, values, _, invalid = SEALED_APP._load(f"{NAME}={value}")
+        assert ((messages, values), invalid) == (state, False)
