@@ -141,12 +141,13 @@ FOREIGN_SIGNED: list[str] = [
 ]
 
 
-def expected(header: str) -> tuple[State | None, bool]:
+def expected(header: str, pool: dict[str, State] = POOL) -> tuple[State | None, bool]:
     """What a ``Cookie`` header must read as, by the rules of the spec.
 
     Returns the state of the first cookie named exactly ``flash`` whose value
     (without the white space RFC 6265 allows and one pair of double quotes)
-    is one the server signed, and whether any cookie of that name was sent.
+    is one the server signed (one of ``pool``), and whether any cookie of
+    that name was sent.
     """
     sent = False
     for piece in header.split(";"):
@@ -157,8 +158,8 @@ def expected(header: str) -> tuple[State | None, bool]:
         value = value.strip(" \t")
         if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
             value = value[1:-1]
-        if value in POOL:
-            return POOL[value], True
+        if value in pool:
+            return pool[value], True
     return None, sent
 
 

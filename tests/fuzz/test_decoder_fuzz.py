@@ -204,13 +204,19 @@ def test_mutated_sealed_cookies_open_only_when_unchanged() -> None:
     @counted("sealed decoder: mutated cookies")
     def check(pair: tuple[str, str]) -> None:
         _, value = pair
-        messages, values, _, invalid = SEALED_APP._load(f"{NAME}={value}")
         if value in SEALED_POOL:
-            assert ((messages, values), invalid) == (SEALED_POOL[value], False)
+            assert SEALER.unsign(value, CLOCK())
         else:
             with pytest.raises(BadSignature):
                 SEALER.unsign(value, CLOCK())
+        # In a header, white space around the value is not part of it.
+        header = f"{NAME}={value}"
+        messages, values, _, invalid = SEALED_APP._load(header)
+        state, _ = expected(header, SEALED_POOL)
+        if state is None:
             assert (messages, values, invalid) == ([], {}, True)
+        else:
+            assert (messages, values, invalid) == (*state, False)
 
     run_rounds("sealed decoder: mutated cookies", check)
 
