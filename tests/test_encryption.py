@@ -250,6 +250,16 @@ def test_encrypt_without_cryptography_says_what_to_install(
     assert FlashMiddleware(_unused_app, secret_key=SECRET)
 
 
+def test_another_missing_module_is_not_taken_for_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A broken install must show its own error, not advice to install
+    # cryptography.
+    monkeypatch.setitem(sys.modules, "flashmw.sealing", None)
+    with pytest.raises(ModuleNotFoundError, match=r"flashmw\.sealing"):
+        FlashMiddleware(_unused_app, secret_key=SECRET, encrypt=True)
+
+
 def test_signed_only_middlewares_never_import_cryptography() -> None:
     code = (
         "import sys\n"
