@@ -21,6 +21,7 @@ TEST_REQUIRES = [
     "python-multipart>=0.0.9",  # Starlette's form parsing, for the examples
     "uvicorn>=0.30",  # tests/test_demo.py serves the Starlette example
     "playwright>=1.40",  # typing of tests/browser; the browser is the system's
+    "cryptography>=42",  # encrypt=True
 ]
 
 setup(
@@ -44,6 +45,8 @@ setup(
     ],
     extras_require={
         "jinja2": ["jinja2>=3.1"],
+        # encrypt=True: AES-256-GCM cookies
+        "crypto": ["cryptography>=42"],
         "test": TEST_REQUIRES,
         # tox -e demo: the three example apps and their servers
         "demo": [

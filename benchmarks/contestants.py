@@ -267,6 +267,25 @@ def _flashmw_wsgi_bare() -> Contestant:
     )
 
 
+def _flashmw_wsgi_encrypted() -> Contestant:
+    # Imported here so a missing extra is reported as not timed.
+    import cryptography  # noqa: F401
+
+    from flashmw import FlashMiddleware
+
+    return Contestant(
+        "flashmw-wsgi-encrypted",
+        "flashmw WSGI encrypt=True (bare app)",
+        True,
+        "wsgi",
+        "flash",
+        FlashMiddleware(
+            bare_wsgi(_flashmw_by_request()), secret_key=SECRET, encrypt=True
+        ),
+        bare_wsgi(NO_MACHINERY),
+    )
+
+
 def _flashmw_wsgi_flask() -> Contestant:
     from flashmw import FlashMiddleware
 
@@ -360,6 +379,13 @@ def _starlette() -> Contestant:
 
 _BUILDERS: tuple[tuple[str, str, bool, str, Callable[[], Contestant]], ...] = (
     ("flashmw-wsgi", "flashmw WSGI (bare app)", True, "wsgi", _flashmw_wsgi_bare),
+    (
+        "flashmw-wsgi-encrypted",
+        "flashmw WSGI encrypt=True (bare app)",
+        True,
+        "wsgi",
+        _flashmw_wsgi_encrypted,
+    ),
     (
         "flashmw-wsgi-flask",
         "flashmw WSGI (Flask route)",

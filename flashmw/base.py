@@ -13,7 +13,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .cookies import CookieWriter, find_cookies, is_token
 from .layout import (
@@ -34,8 +34,11 @@ from .request import (
     is_speculative,
     is_subresource,
 )
-from .signing import CookieSigner
+from .signing import CookieCodec, CookieSigner
 from .values import Serializer, TaggedJSONSerializer
+
+if TYPE_CHECKING:
+    from .sealing import CookieSealer
 
 logger = logging.getLogger("flashmw")
 
@@ -156,6 +159,20 @@ def _check_serializer(serializer: Serializer) -> None:
         )
 
 
+def _sealer() -> type[CookieSealer]:
+    # Imported only when asked for: cryptography is an optional extra, and
+    # a signed-only middleware never loads it.
+    try:
+        from .sealing import CookieSealer  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("cryptography"):
+            raise
+        raise ValueError(
+            "encrypt=True needs the cryptography package: pip install 'flashmw[crypto]'"
+        ) from None
+    return CookieSealer
+
+
 class BaseFlashMiddleware(Generic[AppT]):
     """Options and cookie rules shared by :class:`~flashmw.FlashMiddleware`
     and :class:`~flashmw.ASGIFlashMiddleware`.
@@ -183,6 +200,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         optional ``snapshot(value)`` returns the independent copy that
         ``add``/``put`` keep (raising ``TypeError`` for what it cannot
         store); without it, the copy is ``loads(dumps(...))`` of the value.
+    :param encrypt: encrypt cookies with AES-256-GCM (needs
+        ``flashmw[crypto]``) instead of only signing them; signed cookies
+        written before are still read.
     :param speculative_headers: headers that mark a prefetch, prerender or
         preload, each with its tokens; reads on such a request consume
         nothing. Extend :data:`flashmw.request.SPECULATIVE_HEADERS` or
@@ -214,6 +234,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         max_messages: int = DEFAULT_MAX_MESSAGES,
         on_overflow: str = "drop_oldest",
         serializer: Serializer | None = None,
+        encrypt: bool = False,  # AES-256-GCM instead of signing only
         speculative_headers: Mapping[str, Iterable[str]] = SPECULATIVE_HEADERS,
         subresource_destinations: Iterable[str] = SUBRESOURCE_DESTINATIONS,
         clock: Callable[[], float] = time.time,  # seconds since the epoch
@@ -327,7 +348,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         self.on_overflow = on_overflow
         self.serializer = serializer
         self._clock = clock
-        self._signer = CookieSigner(
+        if not isinstance(encrypt, bool):
+            raise ValueError(f"encrypt must be True or False, got {encrypt!r}")
+        codec = _sealer() if encrypt else CookieSigner
+        self._signer: CookieCodec = codec(
             secret_key,
             fallback,
             salt=salt,

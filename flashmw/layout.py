@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import FlashOverflowError
+from .signing import CookieSigner
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
@@ -188,7 +189,12 @@ def decode_legacy(
     keys = [key for key, _ in values]
     if len(set(keys)) != len(keys):
         raise ValueError("a key appears twice")
-    ms = mw._signer.timestamp(raw) * 1000
+    try:
+        ms = CookieSigner.timestamp(raw) * 1000
+    except ValueError:
+        # Encrypted: the signing time is sealed inside. The codec has just
+        # checked it against max_age; the entries count from now.
+        ms = int(now * 1000)
     size = (len(name) + len(raw) + 3) // max(len(messages) + len(values), 1)
     parts = []
     for seq, (entry_name, value) in enumerate([*messages, *values]):

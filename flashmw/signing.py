@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
 from itsdangerous.signer import Signer
 
@@ -27,9 +28,50 @@ _SIGNATURE_LENGTH = 43
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
+#: How an encrypted value (:mod:`flashmw.sealing`) starts. One character
+#: then a dot: a signed value never starts so, because a lone base64
+#: character never decodes, so the two formats cannot be mistaken.
+SEALED_PREFIX = "e."
+
 
 class BadSignature(ValueError):
     """A cookie value that does not verify; the message says why."""
+
+
+class CookieCodec(Protocol):
+    """What the middleware needs from a cookie value codec.
+
+    :class:`CookieSigner` signs; :class:`flashmw.sealing.CookieSealer`
+    encrypts. Either turns a payload into the text of a cookie value and
+    back, under the key ring, the salt and the cookie name it was built with.
+    """
+
+    max_age: float
+
+    def sign(self, payload: bytes, now: float) -> str:
+        """Return the cookie value for ``payload`` written at time ``now``."""
+
+    def signed_length(self, payload_length: int, now: float) -> int:
+        """Return ``len(sign(payload, now))`` for a payload of that length."""
+
+    def unsign(self, cookie_value: str, now: float) -> bytes:
+        """Return the payload of a valid cookie value.
+
+        :raises BadSignature: for anything else.
+        """
+
+
+def check_age(written_at: int, now: float, max_age: float) -> None:
+    """Refuse a value written more than ``max_age`` seconds before ``now``.
+
+    :raises BadSignature: if it expired, or if it was written more than
+        :data:`CLOCK_SKEW` seconds in the future.
+    """
+    age = now - written_at
+    if age > max_age:
+        raise BadSignature(f"expired {age - max_age:.0f}s ago")
+    if age < -CLOCK_SKEW:
+        raise BadSignature(f"timestamp {-age:.0f}s in the future")
 
 
 def _derive_key(secret: str | bytes, salt: bytes) -> bytes:
@@ -152,6 +194,8 @@ class CookieSigner:
         value, _, signature = cookie_value.rpartition(".")
         payload, _, stamp = value.rpartition(".")
         if not payload:
+            if cookie_value.startswith(SEALED_PREFIX):
+                raise BadSignature("an encrypted value, and encrypt=False")
             raise BadSignature("not of the form payload.timestamp.signature")
         # Compare the exact text of the expected signature: padding or
         # characters a lenient base64 decoder would skip make it invalid.
@@ -165,9 +209,5 @@ class CookieSigner:
             data = _b64decode(payload)
         except (binascii.Error, ValueError):
             raise BadSignature("signed parts are not base64") from None
-        age = now - signed_at
-        if age > self.max_age:
-            raise BadSignature(f"expired {age - self.max_age:.0f}s ago")
-        if age < -CLOCK_SKEW:
-            raise BadSignature(f"timestamp {-age:.0f}s in the future")
+        check_age(signed_at, now, self.max_age)
         return data

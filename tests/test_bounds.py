@@ -234,6 +234,7 @@ def test_signed_parts_must_be_strict_base64(junk: str) -> None:
     payload, stamp, _ = valid.split(".")
     text = f"{payload[:8]}{junk}{payload[8:]}.{stamp}"
     signer = mw._signer
+    assert isinstance(signer, CookieSigner)
     forged = f"{text}.{signer.signature(text)}"
     assert _read(mw, valid) == ([("message", "hello")], {}, False)
     assert _read(mw, forged) == ([], {}, True)

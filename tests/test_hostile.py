@@ -48,6 +48,7 @@ class Mint:
     def forged(self, signed_part: str) -> str:
         """Sign text that sign() would never produce, with the real key."""
         signer = self.mw._signer
+        assert isinstance(signer, CookieSigner)
         return f"{signed_part}.{signer.signature(signed_part)}"
 
     @property

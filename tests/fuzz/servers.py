@@ -17,6 +17,7 @@ from wsgiref.util import setup_testing_defaults
 from flashmw import ASGIFlashMiddleware, FlashMiddleware, current_flash, get_flash
 from flashmw.asgi import Message, Receive, Scope, Send
 from flashmw.cookies import find_cookies
+from flashmw.sealing import CookieSealer
 from flashmw.signing import CookieSigner
 from flashmw.testing import make_cookie
 
@@ -58,12 +59,12 @@ def _no_write(data: bytes) -> None:
     raise AssertionError("these apps return their body; none calls write()")
 
 
-def _sign_with_the_server(index: int) -> str:
+def _sign_with_the_server(index: int, **options: Any) -> str:
     # One cookie per state, in the single-cookie format of flashmw 0.1 that
     # the server still reads: the decoder under fuzzing sees every value
     # type in one document.
     messages, values = STATES[index]
-    server = FlashMiddleware(_storing_app, **OPTIONS)
+    server = FlashMiddleware(_storing_app, **OPTIONS, **options)
     cookie = make_cookie(server, messages, values)
     assert cookie.name == NAME
     return cookie.value
@@ -90,6 +91,37 @@ def _resigned(**options: Any) -> list[str]:
     ]
 
 
+#: Cookie value -> the state it holds, as the server sealed it (encrypt=True).
+SEALED_POOL: dict[str, State] = {
+    _sign_with_the_server(i, encrypt=True): s for i, s in enumerate(STATES)
+}
+SEALED_VALUES = list(SEALED_POOL)
+
+
+def _resealed(**options: Any) -> list[str]:
+    """The pool's payloads, sealed as another purpose or with another key."""
+    settings: dict[str, Any] = {
+        "salt": "flashmw.flash",
+        "cookie_name": NAME,
+        "max_age": 3600,
+    }
+    settings.update(options)
+    secret = settings.pop("secret", SECRET)
+    sealer = CookieSealer(secret, [], **settings)
+    server = FlashMiddleware(_storing_app, **OPTIONS)
+    return [
+        sealer.sign(server._signer.unsign(value, CLOCK()), CLOCK()) for value in VALUES
+    ]
+
+
+#: Values that carry the server's own payloads, encrypted, but must never
+#: open with ``encrypt=True``.
+FOREIGN_SEALED: list[str] = [
+    *_resealed(salt="cookie-session"),
+    *_resealed(cookie_name="FLASH"),
+    *_resealed(secret="another-secret-of-forty-bytes-0123456789"),
+]
+
 #: Values that carry the server's own payloads but must never verify here.
 FOREIGN_SIGNED: list[str] = [
     *_resigned(salt="cookie-session"),
@@ -98,16 +130,21 @@ FOREIGN_SIGNED: list[str] = [
     *_resigned(cookie_name="FLASH"),
     *_resigned(secret="another-secret-of-forty-bytes-0123456789"),
     *_resigned(secret=SECRET + "x"),
+    # Sealed by this very server with encrypt=True: a signed-only server
+    # refuses them.
+    *SEALED_VALUES,
 ]
 
 
-def load(header: str) -> tuple[Pairs, dict[str, Any], bool, bool]:
+def load(
+    header: str, app: FlashMiddleware | None = None
+) -> tuple[Pairs, dict[str, Any], bool, bool]:
     """Decode a ``Cookie`` header with the WSGI server's own rules.
 
     Returns the messages, the keyed values, whether a flash cookie was sent
     and whether one of them was invalid (so the next response deletes it).
     """
-    loaded = WSGI_APP._load(header)
+    loaded = (app or WSGI_APP)._load(header)
     sent = bool(find_cookies(header, NAME))
     invalid = any(not cookie.kind for cookie in loaded.garbage)
     messages = [(entry.name, entry.value) for entry in loaded.messages]
@@ -115,13 +152,14 @@ def load(header: str) -> tuple[Pairs, dict[str, Any], bool, bool]:
     return messages, values, sent, invalid
 
 
-def expected(header: str) -> tuple[State | None, bool]:
+def expected(header: str, pool: dict[str, State] = POOL) -> tuple[State | None, bool]:
     """What a ``Cookie`` header must read as, by the rules of the spec.
 
     Returns the state of the first cookie named exactly ``flash`` whose value
     (without the white space RFC 6265 allows and one pair of double quotes)
-    is one the server signed, and whether any flash cookie was sent. Only
-    the first ``max_candidates`` flash cookies are read (bounded work).
+    is one the server signed (one of ``pool``), and whether any flash
+    cookie was sent. Only the first ``max_candidates`` flash cookies are
+    read (bounded work).
     """
     sent = False
     candidates = 0
@@ -139,8 +177,8 @@ def expected(header: str) -> tuple[State | None, bool]:
         value = value.strip(" \t")
         if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
             value = value[1:-1]
-        if value in POOL:
-            return POOL[value], True
+        if value in pool:
+            return pool[value], True
     return None, sent
 
 
@@ -188,6 +226,7 @@ async def _fuzz_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 WSGI_APP = FlashMiddleware(_fuzz_wsgi_app, **OPTIONS)
+SEALED_APP = FlashMiddleware(_fuzz_wsgi_app, **OPTIONS, encrypt=True)
 ASGI_APP = ASGIFlashMiddleware(_fuzz_asgi_app, **OPTIONS)
 
 

@@ -7,11 +7,12 @@ its UTF-8 bytes.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from hypothesis import strategies as st
 
-from .servers import FOREIGN_SIGNED, NAME, VALUES
+from .servers import FOREIGN_SIGNED, NAME, SEALED_VALUES, VALUES
 
 #: Characters a lenient decoder might skip or a sloppy parser might trip on.
 FOREIGN_CHARS = [
@@ -95,6 +96,19 @@ def mutate(value: str, ops: list[tuple[Any, ...]]) -> str:
 mutated_values = st.tuples(
     st.sampled_from(VALUES), st.lists(_mutation, min_size=1, max_size=4)
 ).map(lambda pair: (pair[0], mutate(*pair)))
+
+#: (original, mutated) encrypted cookie values.
+mutated_sealed_values = st.tuples(
+    st.sampled_from(SEALED_VALUES), st.lists(_mutation, min_size=1, max_size=4)
+).map(lambda pair: (pair[0], mutate(*pair)))
+
+#: Shapes an encrypted-looking value can take without the server's key.
+sealed_shaped = st.one_of(
+    st.binary(max_size=120).map(
+        lambda b: "e." + base64.urlsafe_b64encode(b).decode().rstrip("=")
+    ),
+    st.from_regex(r"\Ae\.[A-Za-z0-9_=-]{0,120}\Z"),
+)
 
 #: Text of every kind a ``Cookie`` header can carry, as latin-1 strings.
 junk_text = st.one_of(

@@ -1,9 +1,10 @@
 """Fuzz the cookie decoder: arbitrary bytes, mutated cookies, signed junk.
 
-The decoder is ``CookieSigner.unsign`` (text to verified payload) and
-``BaseFlashMiddleware._load`` (a ``Cookie`` header to flash state). Neither
-may raise anything but a clean rejection, and a value that is not exactly
-one the server signed never verifies.
+The decoder is ``CookieSigner.unsign`` (text to verified payload), or
+``CookieSealer.unsign`` with ``encrypt=True``, and ``BaseFlashMiddleware._load``
+(a ``Cookie`` header to flash state). Neither may raise anything but a clean
+rejection, and a value that is not exactly one the server signed (or
+sealed) never verifies.
 """
 
 from __future__ import annotations
@@ -20,17 +21,27 @@ from flashmw.signing import BadSignature
 from .budget import FUZZ, counted, run_rounds
 from .servers import (
     CLOCK,
+    FOREIGN_SEALED,
     FOREIGN_SIGNED,
     NAME,
     POOL,
+    SEALED_APP,
+    SEALED_POOL,
     VALUES,
     WSGI_APP,
     expected,
     load,
 )
-from .strategies import junk_text, mutated_values, signed_shaped
+from .strategies import (
+    junk_text,
+    mutated_sealed_values,
+    mutated_values,
+    sealed_shaped,
+    signed_shaped,
+)
 
 SIGNER = WSGI_APP._signer
+SEALER = SEALED_APP._signer
 
 
 def _load(header: str) -> tuple[Any, Any, bool, bool]:
@@ -186,3 +197,67 @@ def test_pool_is_what_the_server_signed() -> None:
         messages, values, _, invalid = _load(f"{NAME}={value}")
         assert ((messages, values), invalid) == (state, False)
     assert len(VALUES) == len(POOL)
+
+
+# -- encrypt=True ------------------------------------------------------------
+
+
+def test_arbitrary_bytes_never_open() -> None:
+    @given(
+        st.one_of(
+            st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+            junk_text,
+            sealed_shaped,
+        )
+    )
+    @FUZZ
+    @counted("sealed decoder: arbitrary bytes")
+    def check(value: str) -> None:
+        with pytest.raises(BadSignature):
+            SEALER.unsign(value, CLOCK())
+        messages, values, sent, invalid = load(f"{NAME}={value}", SEALED_APP)
+        assert (messages, values, sent, invalid) == ([], {}, True, True)
+
+    run_rounds("sealed decoder: arbitrary bytes", check)
+
+
+def test_mutated_sealed_cookies_open_only_when_unchanged() -> None:
+    @given(mutated_sealed_values)
+    @FUZZ
+    @counted("sealed decoder: mutated cookies")
+    def check(pair: tuple[str, str]) -> None:
+        _, value = pair
+        if value in SEALED_POOL:
+            assert SEALER.unsign(value, CLOCK())
+        else:
+            with pytest.raises(BadSignature):
+                SEALER.unsign(value, CLOCK())
+        # In a header, white space around the value is not part of it.
+        header = f"{NAME}={value}"
+        messages, values, _, invalid = load(header, SEALED_APP)
+        state, _ = expected(header, SEALED_POOL)
+        if state is None:
+            assert (messages, values, invalid) == ([], {}, True)
+        else:
+            assert (messages, values, invalid) == (*state, False)
+
+    run_rounds("sealed decoder: mutated cookies", check)
+
+
+def test_payloads_sealed_for_other_purposes_never_open() -> None:
+    @given(st.sampled_from(FOREIGN_SEALED), st.sampled_from(["", '"']))
+    @FUZZ
+    @counted("sealed decoder: other salts, names and keys")
+    def check(value: str, quote: str) -> None:
+        with pytest.raises(BadSignature):
+            SEALER.unsign(value, CLOCK())
+        assert load(f"{NAME}={quote}{value}{quote}", SEALED_APP) == ([], {}, True, True)
+
+    run_rounds("sealed decoder: other salts, names and keys", check)
+
+
+def test_the_sealing_server_reads_what_the_signing_one_wrote() -> None:
+    # Switching encrypt=True on keeps every cookie already in a browser.
+    for value, state in [*POOL.items(), *SEALED_POOL.items()]:
+        messages, values, _, invalid = load(f"{NAME}={value}", SEALED_APP)
+        assert ((messages, values), invalid) == (state, False)
