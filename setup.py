@@ -21,6 +21,8 @@ TEST_REQUIRES = [
     "python-multipart>=0.0.9",  # Starlette's form parsing, for the examples
     "uvicorn>=0.30",  # tests/test_demo.py serves the Starlette example
     "playwright>=1.40",  # typing of tests/browser; the browser is the system's
+    "django>=4.2",  # flashmw.django and the Django example
+    "django-stubs",
 ]
 
 setup(
@@ -44,6 +46,8 @@ setup(
     ],
     extras_require={
         "jinja2": ["jinja2>=3.1"],
+        "django": ["django>=4.2"],
+        "flask": ["flask>=3.0", "jinja2>=3.1"],
         "test": TEST_REQUIRES,
         # tox -e demo: the three example apps and their servers
         "demo": [
@@ -53,6 +57,7 @@ setup(
             "starlette>=0.40",
             "python-multipart>=0.0.9",
             "uvicorn>=0.30",
+            "django>=4.2",
         ],
         # tox -e browser: drives the system Chromium, never downloads one
         "browser": ["playwright>=1.40"],
