@@ -48,6 +48,8 @@ setup(
         "jinja2": ["jinja2>=3.1"],
         "django": ["django>=4.2"],
         "flask": ["flask>=3.0", "jinja2>=3.1"],
+        # tox -e docs: Sphinx, Markdown pages, and what autodoc imports
+        "docs": ["sphinx>=7.2", "myst-parser>=2", "django>=4.2", "flask>=3.0"],
         "test": TEST_REQUIRES,
         # tox -e demo: the three example apps and their servers
         "demo": [
