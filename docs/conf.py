@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 
 project = "flashmw"
 author = "the flashmw authors"
-copyright = "the flashmw authors"  # noqa: A001 (Sphinx's name)
+copyright = "the flashmw authors"
 extensions = ["myst_parser", "sphinx.ext.autodoc"]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
