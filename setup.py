@@ -22,6 +22,8 @@ TEST_REQUIRES = [
     "uvicorn>=0.30",  # tests/test_demo.py serves the Starlette example
     "playwright>=1.40",  # typing of tests/browser; the browser is the system's
     "cryptography>=42",  # encrypt=True
+    "django>=4.2",  # flashmw.django and the Django example
+    "django-stubs",
 ]
 
 setup(
@@ -47,6 +49,10 @@ setup(
         "jinja2": ["jinja2>=3.1"],
         # encrypt=True: AES-256-GCM cookies
         "crypto": ["cryptography>=42"],
+        "django": ["django>=4.2"],
+        "flask": ["flask>=3.0", "jinja2>=3.1"],
+        # tox -e docs: Sphinx, Markdown pages, and what autodoc imports
+        "docs": ["sphinx>=7.2", "myst-parser>=2", "django>=4.2", "flask>=3.0"],
         "test": TEST_REQUIRES,
         # tox -e demo: the three example apps and their servers
         "demo": [
@@ -56,6 +62,7 @@ setup(
             "starlette>=0.40",
             "python-multipart>=0.0.9",
             "uvicorn>=0.30",
+            "django>=4.2",
         ],
         # tox -e browser: drives the system Chromium, never downloads one
         "browser": ["playwright>=1.40"],

@@ -4,6 +4,8 @@
   plain WSGI app on WebOb, with Jinja2 templates.
 - :mod:`examples.login_flask`: the same app on Flask, with flashmw in place
   of Flask's session flashing.
+- :mod:`examples.login_django`: the same app as a Django project, on
+  Django's messages API with flashmw's storage.
 - :mod:`examples.settings_starlette`: PyView's settings form on Starlette,
   with keyed flashes that the user dismisses.
 

@@ -5,6 +5,7 @@ Usage::
     python -m examples.demo                  # the WebOb login example
     python -m examples.demo flask            # the same on Flask
     python -m examples.demo settings         # the Starlette settings form
+    python -m examples.demo django           # the login example on Django
     python -m examples.demo --port 0         # any free port
 
 ``tox -e demo`` runs the first. The WSGI examples are served by the
@@ -32,6 +33,7 @@ EXAMPLES = {
     "login": ("examples.login_wsgi.app", "wsgi"),
     "flask": ("examples.login_flask.app", "wsgi"),
     "settings": ("examples.settings_starlette.app", "asgi"),
+    "django": ("examples.login_django.wsgi", "wsgi"),
 }
 
 

@@ -2,10 +2,9 @@
 
 ``Set-Cookie`` attributes come from :func:`werkzeug.http.dump_cookie`, once per
 middleware. Reading is a small scan of our own: werkzeug's parser decodes the
-header as UTF-8 strictly (non-UTF-8 bytes raise) and strips Unicode white
-space from names (so ``\\xa0flash`` would match ``flash``); both break the
-promise that any ``Cookie`` header is read without error and that only the
-exact name matches.
+header as UTF-8 strictly (non-UTF-8 bytes raise), which breaks the promise
+that any ``Cookie`` header is read without error; the scan also matches only
+the exact name, with nothing but SP and HTAB around it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ For example, with werkzeug's (or Flask's) test client::
     assert_flashes(mw, response, ["ann account were successfully logged in"])
 
 Responses may be werkzeug or Flask test responses, ``httpx`` responses
-(Starlette's ``TestClient`` too), WebOb responses, or raw header lists as
+(Starlette's ``TestClient`` too), WebOb responses, Django responses (whose
+cookies are in ``response.cookies``), or raw header lists as
 WSGI (``[(str, str)]``) and ASGI (``[(bytes, bytes)]``) carry them.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http.cookies import BaseCookie
 from typing import Any
 
 from .base import BaseFlashMiddleware
@@ -158,6 +160,11 @@ def _text(value: str | bytes) -> str:
 
 def _set_cookie_headers(response: Any) -> list[str]:
     """Return every ``Set-Cookie`` value of a response or header list."""
+    cookies = getattr(response, "cookies", None)
+    if isinstance(cookies, BaseCookie):
+        # Django keeps its cookies out of response.headers, in a SimpleCookie
+        # it renders as Set-Cookie headers when the response goes out.
+        return [morsel.OutputString() for morsel in cookies.values()]
     headers = getattr(response, "headers", response)
     # httpx, werkzeug and WebOb each name "all values of one header"
     # differently; a plain items() would join Set-Cookie values with commas,
@@ -168,7 +175,7 @@ def _set_cookie_headers(response: Any) -> list[str]:
             return [_text(value) for value in get_all("Set-Cookie")]
     if isinstance(headers, Mapping) or not isinstance(headers, Iterable):
         raise TypeError(
-            "pass a response (werkzeug, httpx, WebOb) or a list of "
+            "pass a response (werkzeug, httpx, WebOb, Django) or a list of "
             f"(name, value) header pairs, not {type(response).__name__}"
         )
     return [
@@ -198,7 +205,7 @@ def read_flash(
     Nothing is consumed: this only decodes ``Set-Cookie`` headers.
 
     :param middleware: the middleware, or a dict of its keyword options.
-    :param response: a werkzeug/Flask, httpx/Starlette or WebOb response,
+    :param response: a werkzeug/Flask, httpx/Starlette, WebOb or Django response,
         or a list of ``(name, value)`` header pairs (``str`` or ``bytes``).
     :param cookies: the ``Cookie`` header the request carried. Without it,
         the state is what the response adds (each response writes only

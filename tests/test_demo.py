@@ -105,16 +105,23 @@ def login_flow(base_url: str) -> None:
         assert home.status_code == 200
         assert 'href="/login"' in home.text
 
-        assert 'name="cname"' in client.get("/login").text
+        form = client.get("/login").text
+        assert 'name="cname"' in form
+        # Django's form carries a CSRF token; the others have none.
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        data = {"csrfmiddlewaretoken": token.group(1)} if token else {}
 
-        wrong = client.post("/login", data={"cname": "mrexamples", "pwd": "x"})
+        wrong = client.post("/login", data={**data, "cname": "mrexamples", "pwd": "x"})
         assert WRONG in wrong.text
 
-        right = client.post("/login", data={"cname": "mrexamples", "pwd": "mrexamples"})
+        right = client.post(
+            "/login", data={**data, "cname": "mrexamples", "pwd": "mrexamples"}
+        )
         assert right.status_code == 302
         assert any(name.startswith("flash.") for name in client.cookies)
 
-        assert f"<li>{LOGGED_IN}</li>" in client.get(right.headers["Location"]).text
+        shown = client.get(right.headers["Location"]).text
+        assert re.search(f"<li( class=[^>]+)?>{LOGGED_IN}</li>", shown)
         assert LOGGED_IN not in client.get("/").text
 
 
@@ -126,6 +133,11 @@ def test_default_demo_serves_the_webob_login_example() -> None:
 
 def test_demo_serves_the_flask_login_example() -> None:
     with running_demo("flask") as url:
+        login_flow(url)
+
+
+def test_demo_serves_the_django_login_example() -> None:
+    with running_demo("django") as url:
         login_flow(url)
 
 
@@ -149,4 +161,4 @@ def test_demo_help_names_the_examples() -> None:
         check=True,
         timeout=STARTUP,
     )
-    assert "{login,flask,settings}" in result.stdout
+    assert "{login,flask,settings,django}" in result.stdout

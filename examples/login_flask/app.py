@@ -3,13 +3,12 @@
 The views and templates are the tutorial's. Two lines differ from a Flask
 app that uses Flask's own flashing:
 
-- ``app.wsgi_app = FlashMiddleware(app.wsgi_app, ...)`` wraps the app, so
-  flashes live in flashmw's signed cookie instead of Flask's session (the
-  app needs no ``SECRET_KEY`` and no session at all);
-- :func:`flashmw.jinja2.install` replaces Flask's ``get_flashed_messages``
-  template global with flashmw's, so ``main.html`` reads flashmw's messages.
-
-Views call :func:`flashmw.flash` in place of :func:`flask.flash`.
+- :func:`flashmw.flask.install` wraps the app, so flashes live in flashmw's
+  signed cookie (signed with the app's ``SECRET_KEY``) instead of Flask's
+  session, and replaces Flask's ``get_flashed_messages`` template global
+  with flashmw's, so ``main.html`` reads flashmw's messages;
+- views import ``flash`` from flashmw: :func:`flask.flash` would still
+  write Flask's session, which nothing here reads.
 Run it with ``python -m examples.demo flask``.
 """
 
@@ -21,8 +20,8 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from examples import secret_key
-from flashmw import FlashMiddleware, flash
-from flashmw.jinja2 import install
+from flashmw import flash
+from flashmw.flask import install
 
 #: The one account the tutorial accepts.
 CLIENT_NAME = "mrexamples"
@@ -52,16 +51,14 @@ def create_app(**options: Any) -> Flask:
     """Return the Flask app with flashmw installed.
 
     :param options: :class:`~flashmw.FlashMiddleware` options;
-        ``secret_key`` defaults to :func:`examples.secret_key`.
+        ``secret_key`` becomes the app's ``SECRET_KEY`` and defaults to
+        :func:`examples.secret_key`.
     """
-    options.setdefault("secret_key", secret_key())
     app = Flask(__name__)
+    app.config["SECRET_KEY"] = options.pop("secret_key", None) or secret_key()
     app.add_url_rule("/", view_func=index)
     app.add_url_rule("/login", view_func=login, methods=["GET", "POST"])
-    # Flask documents replacing wsgi_app as the way to add WSGI middleware
-    # while keeping the Flask object; mypy sees it as assigning to a method.
-    app.wsgi_app = FlashMiddleware(app.wsgi_app, **options)  # type: ignore[method-assign]
-    install(app.jinja_env)
+    install(app, **options)
     return app
 
 

@@ -74,10 +74,14 @@ def page(chromium: Browser) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture(scope="session")
-def login_url() -> Iterator[str]:
-    """The WebOb login example, served by the demo entry point."""
-    with running_demo("login") as url:
+#: The login example's demo names: WebOb (the default) and Django.
+LOGIN_EXAMPLES = ["login", "django"]
+
+
+@pytest.fixture(scope="session", params=LOGIN_EXAMPLES)
+def login_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A login example (WebOb, then Django), served by the demo entry point."""
+    with running_demo(request.param) as url:
         yield url
 
 

@@ -17,7 +17,9 @@ LOGGED_IN = "mrexamples account were successfully logged in"
 WRONG = "Client Name and Password is incorrect. Please enter the accurate data!"
 
 
-def test_login_flashes_once(page: Page, login_url: str, artifacts: Path) -> None:
+def test_login_flashes_once(
+    page: Page, login_url: str, artifacts: Path, request: pytest.FixtureRequest
+) -> None:
     page.goto(login_url)
     expect(page.locator("h1")).to_have_text("Message Flashing Testing")
     expect(page.locator(".flashes")).to_have_count(0)
@@ -35,7 +37,11 @@ def test_login_flashes_once(page: Page, login_url: str, artifacts: Path) -> None
     page.get_by_role("button", name="Login").click()
     expect(page).to_have_url(login_url)
     expect(page.locator(".flashes li")).to_have_text([LOGGED_IN])
-    page.screenshot(path=artifacts / "login-flashed-home.png", full_page=True)
+    example = request.node.callspec.params["login_url"]
+    name = (
+        "login-flashed-home" if example == "login" else f"login-{example}-flashed-home"
+    )
+    page.screenshot(path=artifacts / f"{name}.png", full_page=True)
 
     page.reload()
     expect(page.locator("h1")).to_have_text("Message Flashing Testing")
