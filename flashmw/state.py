@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, AnyStr
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from .request import Headers
 
 _MISSING: Any = object()
+
+logger = logging.getLogger("flashmw")
 
 
 def wanted_categories(category_filter: Iterable[str]) -> set[str]:
@@ -71,6 +74,7 @@ class Flash:
         "_kept",
         "_had_cookie",
         "_invalid",
+        "_sent",
     )
 
     _messages: list[_Message] | None  # None until the cookie is decoded
@@ -93,6 +97,7 @@ class Flash:
         self._unseen: bool | None = None
         self._dirty = False
         self._kept = False
+        self._sent = False
         self._messages = None
 
     # -- loading --------------------------------------------------------
@@ -121,11 +126,46 @@ class Flash:
     def _state(self) -> list[_Message]:
         if self._messages is not None:
             return self._messages
+        if self._sent:
+            return self._late_state()
         header = self._headers.get("cookie")
         messages, self._values, self._had_cookie, self._invalid = self._mw._load(header)
         self._consumed = set()
         self._messages = [_Message(c, m, new=False) for c, m in messages]
         return self._messages
+
+    def _commit(self) -> bool:
+        """Note that the response's headers go out now; return :attr:`touched`.
+
+        Adapters call this once, when they hand the status and headers to
+        the server, and add the flash's headers when it returns ``True``.
+        """
+        self._sent = True
+        return self._messages is not None
+
+    def _late_state(self) -> list[_Message]:
+        # The headers went out without Vary: Cookie, so a shared cache may
+        # keep this response for anyone: it must show no flash. Reads see
+        # an empty flash and consume nothing; the cookie is left as it is,
+        # so the next request shows every message.
+        logger.warning(
+            "flashmw: the flash was first read after the response headers "
+            "went out (a streamed body?); it reads as empty here and its "
+            "messages wait for the next request. Touch the flash before "
+            "the body starts (e.g. bool(flash)) to show them in this response."
+        )
+        self._values, self._had_cookie, self._invalid = {}, False, False
+        self._consumed = set()
+        self._messages = []
+        return self._messages
+
+    def _check_open(self) -> None:
+        # A write after the headers went out has no Set-Cookie to go into.
+        if self._sent:
+            logger.warning(
+                "flashmw: a flash was written after the response headers went "
+                "out; it cannot be stored and is lost"
+            )
 
     # -- list style -----------------------------------------------------
 
@@ -137,6 +177,7 @@ class Flash:
             flash would no longer fit in its cookie.
         """
         messages = self._state()
+        self._check_open()
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate(category)
@@ -185,6 +226,7 @@ class Flash:
             flash would no longer fit in its cookie.
         """
         self._state()
+        self._check_open()
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate(key)
