@@ -151,8 +151,8 @@ class Flash:
         logger.warning(
             "flashmw: the flash was first read after the response headers "
             "went out (a streamed body?); it reads as empty here and its "
-            "messages wait for the next request. Touch the flash before "
-            "the body starts (e.g. bool(flash)) to show them in this response."
+            "messages wait for the next request. Read them before the "
+            "body's first bytes to show them in this response."
         )
         self._values, self._had_cookie, self._invalid = {}, False, False
         self._consumed = set()
