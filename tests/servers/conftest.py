@@ -24,6 +24,7 @@ CHECKS = {
     "head": "HEAD",
     "bad-cookie": "bad cookie",
     "latin1-cookie": "latin-1 cookie",
+    "crumbs": "cookie crumbs",
 }
 #: (case id, check) -> outcome, filled in as the tests report.
 OUTCOMES: dict[tuple[str, str], str] = {}

@@ -242,3 +242,25 @@ def test_latin1_cookie(case: matrix.Case, browser: Browser) -> None:
     page = browser.get("/", headers={"cookie": header})
     assert page.status_code == 200
     assert waiting in page.text
+
+
+@parametrize("crumbs")
+def test_cookie_crumbs(case: matrix.Case, browser: Browser) -> None:
+    """The flash cookie after others, sent as a browser sends them.
+
+    One ``Cookie`` header on HTTP/1.1; on HTTP/2 one field per cookie
+    (RFC 9113 8.2.3 "crumbs"), which the server must join with ``; ``.
+    """
+    waiting = "Behind other cookies."
+    if case.app in matrix.WSGI_APPS:
+        flash = make_cookie(OPTIONS, [waiting])
+    else:
+        flash = make_cookie(OPTIONS, values={"info": waiting})
+    crumbs = ["theme=dark", "session=abc", flash.header]
+    if case.protocol == matrix.H1:
+        headers = [("cookie", "; ".join(crumbs))]
+    else:
+        headers = [("cookie", crumb) for crumb in crumbs]
+    page = browser.get("/", headers=headers)
+    assert page.status_code == 200
+    assert waiting in page.text
