@@ -41,6 +41,15 @@ class Answer:
         found = [v for k, v in self.headers if k.lower() == name.lower()]
         return found[0] if found else None
 
+    def cookie_header(self) -> str:
+        """The ``Cookie`` header a browser sends back after this response."""
+        pairs = [
+            value.split(";")[0]
+            for name, value in self.headers
+            if name.lower() == "set-cookie" and "Max-Age=0" not in value
+        ]
+        return "; ".join(pairs)
+
 
 class CallReturnServer:
     """A WSGI server stand-in that takes status and headers at the call's return.
@@ -133,9 +142,7 @@ def test_flask_login_redirects_with_location_and_cookie(
     assert login.header("Location") == "/"
     assert login.header("Content-Type") == "text/html; charset=utf-8"
     assert_flashes(OPTIONS, login.headers, ["Logged in."])
-    cookie = login.header("Set-Cookie")
-    assert cookie is not None
-    home = server.request(app, "/", cookie=cookie.split(";")[0])
+    home = server.request(app, "/", cookie=login.cookie_header())
     assert home.status == 200
     assert home.body == b"Logged in."
     assert home.header("Vary") == "Cookie"
