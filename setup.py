@@ -68,6 +68,18 @@ setup(
         "browser": ["playwright>=1.40"],
         # tox -e load: real servers and a real HTTP client
         "load": ["gunicorn>=22", "uvicorn>=0.30", "httpx>=0.27"],
+        # tox -e servers: every server the matrix runs (bjoern, which
+        # builds from source against libev, is installed by tox apart)
+        "servers": [
+            "waitress>=3.0",
+            "gunicorn>=22",
+            "granian>=2.0",
+            "uvicorn>=0.30",
+            "hypercorn>=0.17",
+            "daphne>=4.1",
+            "httpx[http2]>=0.27",
+            "cryptography>=42",  # a throwaway certificate for TLS HTTP/2
+        ],
     },
     classifiers=[
         "Development Status :: 4 - Beta",

@@ -107,7 +107,7 @@ class _Sender:
         if held is None:
             return
         self._open = False
-        if self._flash.touched:
+        if self._flash._commit():
             held = _with_flash_headers(self._flash, held)
         await self._send(held)
 

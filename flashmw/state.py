@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 
@@ -26,6 +27,9 @@ def _alters_data(method: _Method) -> _Method:
     """
     method.alters_data = True  # type: ignore[attr-defined]
     return method
+
+
+logger = logging.getLogger("flashmw")
 
 
 def wanted_categories(category_filter: Iterable[str]) -> set[str]:
@@ -73,6 +77,7 @@ class Flash:
         "_ms",
         "_write",
         "_seq",
+        "_sent",
     )
 
     _loaded: Loaded | None  # None until the cookies are decoded
@@ -97,6 +102,7 @@ class Flash:
         self._unseen: bool | None = None
         self._kept = False
         self._loaded = None
+        self._sent = False
 
     # -- loading --------------------------------------------------------
 
@@ -124,6 +130,8 @@ class Flash:
     def _state(self) -> list[Entry]:
         if self._loaded is not None:
             return self._messages
+        if self._sent:
+            return self._late_state()
         loaded = self._loaded = self._mw._load(self._headers.get("cookie"))
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
@@ -142,6 +150,43 @@ class Flash:
         self._seq += 1
         return (self._ms, self._write, self._seq)
 
+    def _commit(self) -> bool:
+        """Note that the response's headers go out now; return :attr:`touched`.
+
+        Adapters call this once, when they hand the status and headers to
+        the server, and add the flash's headers when it returns ``True``.
+        """
+        self._sent = True
+        return self._loaded is not None
+
+    def _late_state(self) -> list[Entry]:
+        # The headers went out without Vary: Cookie, so a shared cache may
+        # keep this response for anyone: it must show no flash. Reads see
+        # an empty flash and consume nothing; the cookies are left as they
+        # are, so the next request shows every message.
+        logger.warning(
+            "flashmw: the flash was first read after the response headers "
+            "went out (a streamed body?); it reads as empty here and its "
+            "messages wait for the next request. Read them before the "
+            "body's first bytes to show them in this response."
+        )
+        self._loaded = Loaded()
+        self._ms = int(self._mw._clock() * 1000)
+        self._messages = []
+        self._values = {}
+        self._marks = {}
+        self._write = None
+        self._seq = 0
+        return self._messages
+
+    def _check_open(self) -> None:
+        # A write after the headers went out has no Set-Cookie to go into.
+        if self._sent:
+            logger.warning(
+                "flashmw: a flash was written after the response headers went "
+                "out; it cannot be stored and is lost"
+            )
+
     # -- list style -----------------------------------------------------
 
     @_alters_data
@@ -153,6 +198,7 @@ class Flash:
             flash would no longer fit in its cookies.
         """
         messages = self._state()
+        self._check_open()
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate(category)
@@ -202,6 +248,7 @@ class Flash:
             flash would no longer fit in its cookies.
         """
         self._state()
+        self._check_open()
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate(key)

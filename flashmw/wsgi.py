@@ -46,9 +46,17 @@ class _EnvironHeaders:
 
 
 class _Response:
-    """Holds the server's ``start_response`` until the body starts."""
+    """Holds the server's ``start_response`` until the body's first bytes.
 
-    __slots__ = ("flash", "start", "status", "headers", "exc_info", "write")
+    The rule for when headers go out, in one place: at the body's first
+    non-empty chunk (or ``write()``), and never later than the return of
+    the application call, which runs a streamed body up to its first bytes
+    (see :meth:`_Body.start`). PEP 3333 lets a server wait for a late
+    ``start_response``; granian does not (it reads status and headers when
+    the call returns), and both get the same answer this way.
+    """
+
+    __slots__ = ("flash", "start", "status", "headers", "exc_info", "sent", "write")
 
     def __init__(self, flash: Flash, start_response: StartResponse) -> None:
         self.flash = flash
@@ -56,7 +64,8 @@ class _Response:
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
         self.exc_info: OptExcInfo | None = None
-        self.write: Write | None = None  # the server's, once headers are out
+        self.sent = False  # whether the server has status and headers
+        self.write: Write | None = None  # the server's write(), if it gave one
 
     def start_response(
         self,
@@ -64,7 +73,7 @@ class _Response:
         headers: list[tuple[str, str]],
         exc_info: OptExcInfo | None = None,
     ) -> Write:
-        if self.write is not None:
+        if self.sent:
             # Headers are out: the server re-raises exc_info or refuses, as
             # PEP 3333 requires of it.
             return self.start(status, headers, exc_info)
@@ -75,11 +84,12 @@ class _Response:
 
     def write_body(self, data: bytes) -> None:
         """The ``write()`` callable of PEP 3333, for apps that push bytes."""
-        if self.write is None:
+        if not self.sent:
             if not data:
                 return
             self.commit()
-        assert self.write is not None
+        if self.write is None:
+            raise TypeError("this WSGI server gives no write() callable")
         self.write(data)
 
     def commit(self) -> None:
@@ -87,24 +97,47 @@ class _Response:
         if self.status is None:
             raise AssertionError("the application sent a body before start_response")
         headers = self.headers
-        if self.flash.touched:
+        if self.flash._commit():
             headers = self.flash._with_headers(
                 _status_code(self.status), headers, "Vary", "Set-Cookie"
             )
         exc_info, self.exc_info = self.exc_info, None
+        self.sent = True
         self.write = self.start(self.status, headers, exc_info)
 
 
 class _Body:
-    """The app's body, committing before its first non-empty chunk."""
+    """The app's body, run to its first bytes before the app call returns."""
 
-    __slots__ = ("_closed", "_iterable", "_iterator", "_response")
+    __slots__ = ("_closed", "_first", "_iterable", "_iterator", "_response")
 
     def __init__(self, response: _Response, iterable: Iterable[bytes]) -> None:
         self._response = response
         self._iterable = iterable
-        self._iterator: Iterator[bytes] | None = None
+        self._iterator: Iterator[bytes] = iter(())
+        self._first: bytes | None = None
         self._closed = False
+
+    def start(self) -> None:
+        """Pull the body up to its first non-empty chunk, then commit.
+
+        Whatever the body reads before its first bytes is in the headers,
+        and the server gets ``start_response`` before the application call
+        returns (granian ignores a later one). Closes the body on failure,
+        since the server never sees it then.
+        """
+        response = self._response
+        try:
+            self._iterator = iter(self._iterable)
+            for chunk in self._iterator:
+                if chunk or response.sent:
+                    self._first = chunk
+                    break
+            if not response.sent:
+                response.commit()
+        except BaseException:
+            self.close()
+            raise
 
     def __iter__(self) -> Iterator[bytes]:
         # No work here: servers and wrappers call iter() where an error
@@ -112,28 +145,15 @@ class _Body:
         return self
 
     def __next__(self) -> bytes:
-        response = self._response
+        first = self._first
+        if first is not None:
+            self._first = None
+            return first
         # A streaming body runs after the app returned: current_flash()
         # must work inside it too.
-        token = current.set(response.flash)
+        token = current.set(self._response.flash)
         try:
-            if self._iterator is not None:
-                return next(self._iterator)
-            self._iterator = iterator = iter(self._iterable)
-            if response.write is not None:
-                return next(iterator)  # headers went out through write()
-            for chunk in iterator:
-                if chunk or response.write is not None:
-                    break
-            else:
-                chunk = None
-            # Whatever the body reads before its first bytes, it has read
-            # now: commit before handing anything to the server.
-            if response.write is None:
-                response.commit()
-            if chunk is None:
-                raise StopIteration
-            return chunk
+            return next(self._iterator)
         finally:
             current.reset(token)
 
@@ -168,14 +188,16 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
         token = current.set(flash)
         try:
             body = self.app(environ, response.start_response)
+            if type(body) is list or type(body) is tuple or _is_file(environ, body):
+                # The body exists already: nothing in it can touch the flash.
+                if not response.sent and response.status is not None:
+                    response.commit()
+                return body
+            streamed = _Body(response, body)
+            streamed.start()
+            return streamed
         finally:
             current.reset(token)
-        if type(body) is list or type(body) is tuple or _is_file(environ, body):
-            # The body exists already: nothing in it can touch the flash.
-            if response.write is None and response.status is not None:
-                response.commit()
-            return body
-        return _Body(response, body)
 
 
 def _is_file(environ: WSGIEnvironment, body: object) -> bool:

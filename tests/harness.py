@@ -50,6 +50,9 @@ class Reply:
     status: int = 200
     body: Any = "ok"
     headers: list[tuple[str, str]] = field(default_factory=list)
+    #: Stream a first chunk before running ``body``: it reads after the
+    #: response's headers went out.
+    late: bool = False
 
 
 Route = Callable[[Flash, dict[str, str]], Reply]
@@ -131,6 +134,11 @@ def _stream(flash: Flash, args: dict[str, str]) -> Reply:
     return Reply(body=lambda: current_flash().get_flashed_messages())
 
 
+def _stream_late(flash: Flash, args: dict[str, str]) -> Reply:
+    # The flash is read only after the headers and a first chunk are out.
+    return Reply(body=lambda: current_flash().get_flashed_messages(), late=True)
+
+
 def _vary(flash: Flash, args: dict[str, str]) -> Reply:
     flash.get_flashed_messages()
     return Reply(headers=[("Vary", v) for v in args["v"].split("|")])
@@ -150,13 +158,19 @@ ROUTES: dict[str, Route] = {
     "/raise": _raise,
     "/status": _status,
     "/stream": _stream,
+    "/stream-late": _stream_late,
     "/vary": _vary,
 }
 
 
-def _chunks(body: Any) -> Iterator[bytes]:
+def _chunks(reply: Reply) -> Iterator[bytes]:
+    body = reply.body
     yield b""  # an empty chunk first: the middleware must not commit on it
+    if reply.late:
+        yield b'["first chunk", '
     yield json.dumps(body() if callable(body) else body).encode()
+    if reply.late:
+        yield b"]"
 
 
 def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -166,7 +180,7 @@ def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     headers = [("Content-Type", "application/json"), *reply.headers]
     start_response(f"{reply.status} X", headers)
     if callable(reply.body):
-        return _chunks(reply.body)
+        return _chunks(reply)
     return [json.dumps(reply.body).encode()]
 
 
@@ -181,7 +195,7 @@ async def scenario_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     )
     if callable(reply.body):
         await send({"type": "http.response.body", "body": b"", "more_body": True})
-        for chunk in _chunks(reply.body):
+        for chunk in _chunks(reply):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
         return
