@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, AnyStr
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
+from .transport import with_trigger
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
@@ -101,6 +102,18 @@ class Flash:
     def touched(self) -> bool:
         """Whether this request has read or written flash state."""
         return self._messages is not None
+
+    @property
+    def _has_headers(self) -> bool:
+        """Whether the response needs :meth:`_with_headers`.
+
+        When :attr:`touched`; and, with ``htmx=True``, on every htmx request,
+        whose answer may carry what waits in the cookie (the handler of a
+        fragment rarely reads the flash itself).
+        """
+        if self._messages is not None:
+            return True
+        return self._mw.htmx and self._headers.get("hx-request") == "true"
 
     @property
     def unseen(self) -> bool:
@@ -277,6 +290,12 @@ class Flash:
         self._consumed.update(self._values)
         return list(self._values.items())
 
+    def _pending(self) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+        """Return the messages and keyed values nobody consumed (consumes nothing)."""
+        messages = [(m.category, m.message) for m in self._state() if not m.consumed]
+        values = {k: v for k, v in self._values.items() if k not in self._consumed}
+        return messages, values
+
     def __repr__(self) -> str:
         if self._messages is None:
             return "<Flash (not loaded)>"
@@ -311,8 +330,13 @@ class Flash:
         The same rule for both protocols: ``str`` headers for WSGI, latin-1
         ``bytes`` for ASGI, and new headers get the names given. Existing
         ``Vary`` headers are merged into one that names ``Cookie`` (left
-        alone when they name it or ``*``). Only call when :attr:`touched`.
+        alone when they name it or ``*``). With ``htmx=True``, an htmx
+        request gets what is pending in ``HX-Trigger`` (see
+        :func:`flashmw.transport.with_trigger`). Only call when
+        :attr:`_has_headers`.
         """
+        if self._mw.htmx:
+            headers = with_trigger(self, status, headers, vary_name)
         lower = vary_name.lower()
         merged = merged_vary(_text(v) for n, v in headers if n.lower() == lower)
         set_cookie = self._set_cookie(status)
