@@ -116,8 +116,12 @@ def _json(status: int, document: Any, *extra: tuple[str, str]) -> Reply:
     return Reply(status, headers, body)
 
 
-def _origin_host(url: str) -> str | None:
-    """Return ``host[:port]`` of an http(s) URL, the default port left out."""
+def _origin(url: str) -> tuple[str, str] | None:
+    """Return the scheme and ``host[:port]`` of an http(s) URL.
+
+    The default port is left out, as browsers leave it out of ``Host``;
+    ``None`` for anything that is not an http(s) URL with a host.
+    """
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -128,23 +132,20 @@ def _origin_host(url: str) -> str | None:
     host = parts.hostname
     if ":" in host:  # an IPv6 literal keeps its brackets, as in Host
         host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
-        return host
-    return f"{host}:{port}"
-
-
-def _request_host(headers: Headers, scheme: str) -> str | None:
-    host = headers.get("host")
-    if host is None:
-        return None
-    return _origin_host(f"{scheme}://{host.strip()}")
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        host = f"{host}:{port}"
+    return parts.scheme, host
 
 
 def _same_origin(headers: Headers, url: str) -> bool:
     """Tell whether ``url`` (an Origin or a Referer) names this host."""
-    scheme = urlsplit(url.strip()).scheme
-    found = _origin_host(url)
-    return found is not None and found == _request_host(headers, scheme)
+    found = _origin(url)
+    host = headers.get("host")
+    if found is None or host is None:
+        return False
+    scheme, origin_host = found
+    ours = _origin(f"{scheme}://{host.strip()}")
+    return ours is not None and ours[1] == origin_host
 
 
 def _check_origin(headers: Headers) -> None:
@@ -301,6 +302,7 @@ def respond(
             303,
             [
                 ("Location", location),
+                ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Length", "0"),
                 ("Cache-Control", "no-store"),
             ],

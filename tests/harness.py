@@ -168,6 +168,10 @@ ROUTES: dict[str, Route] = {
 }
 
 
+def _missing(flash: Flash, args: dict[str, str]) -> Reply:
+    return Reply(404, "the app answered: no such route")
+
+
 def _chunks(body: Any) -> Iterator[bytes]:
     yield b""  # an empty chunk first: the middleware must not commit on it
     yield json.dumps(body() if callable(body) else body).encode()
@@ -176,7 +180,8 @@ def _chunks(body: Any) -> Iterator[bytes]:
 def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     """The scenario routes as a plain WSGI app."""
     request = Request(environ)
-    reply = ROUTES[request.path](get_flash(environ), dict(request.args))
+    route = ROUTES.get(request.path, _missing)
+    reply = route(get_flash(environ), dict(request.args))
     headers = [("Content-Type", "application/json"), *reply.headers]
     start_response(f"{reply.status} X", headers)
     if callable(reply.body):
@@ -187,7 +192,8 @@ def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
 async def scenario_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The scenario routes as a raw ASGI app."""
     query = httpx.QueryParams(scope["query_string"].decode("latin-1"))
-    reply = ROUTES[scope["path"]](get_flash(scope), dict(query))
+    route = ROUTES.get(scope["path"], _missing)
+    reply = route(get_flash(scope), dict(query))
     headers = [(b"content-type", b"application/json")]
     headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers]
     await send(
