@@ -35,7 +35,14 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["flashmw", "flashmw.*"]),
-    package_data={"flashmw": ["py.typed"]},
+    package_data={
+        "flashmw": [
+            "py.typed",
+            "static/*.js",  # the client kit: script and stylesheet
+            "static/*.css",
+            "templates/flashmw/*.html",  # the notices macro
+        ]
+    },
     zip_safe=False,
     install_requires=[
         "itsdangerous>=2.1",

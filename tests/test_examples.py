@@ -32,6 +32,11 @@ def login_app(request: pytest.FixtureRequest, clock: FakeClock) -> Any:
     return LOGIN_APPS[request.param](secret_key=SECRET, clock=clock)
 
 
+def notice(text: str) -> str:
+    """How the notices macro renders one message's text."""
+    return f'<div class="flashmw-text">{text}</div>'
+
+
 def _flash_middleware(app: Any) -> Any:
     # The Flask example wraps app.wsgi_app; the WebOb one is the middleware.
     return getattr(app, "wsgi_app", app)
@@ -54,7 +59,9 @@ def test_home_links_to_the_login_form(login_app: Any) -> None:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert '<a href="/login"><b>log in?</b></a>' in html
-    assert "<li>" not in html
+    assert "flashmw-notice" not in html
+    # The notices' live region is on the page before anything fills it.
+    assert 'aria-live="polite"' in html
     # Nothing was flashed or stored: the response leaves cookies alone.
     assert read_flash(_flash_middleware(login_app), response) is None
 
@@ -89,7 +96,7 @@ def test_login_flashes_once_then_it_is_gone(login_app: Any) -> None:
     ]
 
     home = client.get("/")
-    assert f"<li>{LOGGED_IN}</li>" in home.get_data(as_text=True)
+    assert notice(LOGGED_IN) in home.get_data(as_text=True)
     assert_flashes(mw, home, [])
 
     reload = client.get("/")
@@ -102,7 +109,7 @@ def test_message_waiting_from_an_earlier_request_shows(login_app: Any) -> None:
     cookie = make_cookie(_flash_middleware(login_app), ["<b>Welcome</b>"])
     client.set_cookie(cookie.name, cookie.value)
     html = client.get("/").get_data(as_text=True)
-    assert "<li>&lt;b&gt;Welcome&lt;/b&gt;</li>" in html
+    assert notice("&lt;b&gt;Welcome&lt;/b&gt;") in html
 
 
 def test_webob_app_answers_unknown_paths_and_methods() -> None:
@@ -164,16 +171,19 @@ def test_blank_name_flashes_an_error(settings: SyncClient, clock: FakeClock) -> 
         {**OPTIONS, "clock": clock}, posted, [], {"error": "Name cannot be blank."}
     )
     page = settings.get("/")
-    assert '<p class="error" id="flash-error" role="alert">' in page.text
-    assert "<span>Name cannot be blank.</span>" in page.text
-    assert 'data-dismiss="error"' in page.text
+    assert 'role="alert" id="flash-error" data-flashmw-key="error"' in page.text
+    assert notice("Name cannot be blank.") in page.text
+    # The dismiss works without JavaScript: a form POSTs the key and comes back.
+    assert '<input type="hidden" name="key" value="error">' in page.text
+    assert '<input type="hidden" name="next" value="/">' in page.text
 
 
 def test_saving_flashes_info_and_replaces_the_error(settings: SyncClient) -> None:
     settings.post("/", data={"name": ""})
     page = settings.post("/", data={"name": " <Ann> "})
     assert page.status_code == 200
-    assert "<span>Settings saved.</span>" in page.text
+    assert notice("Settings saved.") in page.text
+    assert 'role="status" id="flash-info"' in page.text
     assert "flash-error" not in page.text
     assert 'value="&lt;Ann&gt;"' in page.text
 
@@ -183,7 +193,7 @@ def test_notice_stays_until_dismissed(settings: SyncClient, clock: FakeClock) ->
     for _ in range(2):
         assert "Settings saved." in settings.get("/").text
 
-    dismissed = settings.post("/flash/clear", data={"key": "info"})
+    dismissed = settings.post("/_flash", json={"key": "info"})
     assert dismissed.status_code == 204
     assert_flashes({**OPTIONS, "clock": clock}, dismissed, [], {})
     assert "Settings saved." not in settings.get("/").text
@@ -197,13 +207,17 @@ def test_dismissing_one_key_keeps_the_other(
     )
     # http.cookiejar files the dotless host under "testserver.local".
     settings.cookies.set(cookie.name, cookie.value, domain="testserver.local")
-    settings.post("/flash/clear", data={"key": "error"})
+    settings.post("/_flash", json={"key": "error"})
     page = settings.get("/").text
     assert "Oops." not in page
-    assert "<span>Saved.</span>" in page
+    assert notice("Saved.") in page
 
 
-def test_dismissing_an_unknown_key_is_refused(settings: SyncClient) -> None:
-    response = settings.post("/flash/clear", data={"key": "other"})
-    assert response.status_code == 400
-    assert response.text == "key must be one of error, info"
+def test_dismissing_without_javascript_redirects_back(settings: SyncClient) -> None:
+    settings.post("/", data={"name": ""})
+    response = settings.post(
+        "/_flash", data={"key": "error", "next": "/"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert "Name cannot be blank." not in settings.get("/").text

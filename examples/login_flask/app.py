@@ -15,12 +15,13 @@ Run it with ``python -m examples.demo flask``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from examples import secret_key
+from examples import ENDPOINT, secret_key, template_loader
 from flashmw import FlashMiddleware, flash
 from flashmw.jinja2 import install
 
@@ -52,10 +53,14 @@ def create_app(**options: Any) -> Flask:
     """Return the Flask app with flashmw installed.
 
     :param options: :class:`~flashmw.FlashMiddleware` options;
-        ``secret_key`` defaults to :func:`examples.secret_key`.
+        ``secret_key`` defaults to :func:`examples.secret_key`, ``endpoint``
+        to ``/_flash``.
     """
     options.setdefault("secret_key", secret_key())
+    options.setdefault("endpoint", ENDPOINT)
     app = Flask(__name__)
+    # The tutorial's templates, the shared layout and flashmw's notices.
+    app.jinja_loader = template_loader(Path(__file__).with_name("templates"))
     app.add_url_rule("/", view_func=index)
     app.add_url_rule("/login", view_func=login, methods=["GET", "POST"])
     # Flask documents replacing wsgi_app as the way to add WSGI middleware
