@@ -114,8 +114,8 @@ def login_flow(base_url: str) -> None:
         assert right.status_code == 302
         assert "flash" in client.cookies
 
-        home = client.get(right.headers["Location"]).text
-        assert f'<div class="flashmw-text">{LOGGED_IN}</div>' in home
+        landed = client.get(right.headers["Location"]).text
+        assert f'<div class="flashmw-text">{LOGGED_IN}</div>' in landed
         assert LOGGED_IN not in client.get("/").text
 
 
