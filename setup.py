@@ -52,7 +52,7 @@ setup(
     extras_require={
         "jinja2": ["jinja2>=3.1"],
         "test": TEST_REQUIRES,
-        # tox -e demo: the three example apps and their servers
+        # tox -e demo: the example apps and their servers
         "demo": [
             "jinja2>=3.1",
             "webob>=1.8",
