@@ -89,6 +89,29 @@ def settings_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def flask_url() -> Iterator[str]:
+    """The Flask login example, served by the demo entry point."""
+    with running_demo("flask") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def todo_url() -> Iterator[str]:
+    """The Starlette and htmx to-do example, served by the demo entry point."""
+    with running_demo("htmx") as url:
+        yield url
+
+
+@pytest.fixture
+def no_js_page(chromium: Browser) -> Iterator[Page]:
+    """A fresh page with JavaScript turned off."""
+    context = chromium.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     """The directory for screenshots, created on first use."""
     ARTIFACTS.mkdir(exist_ok=True)
