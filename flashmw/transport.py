@@ -171,10 +171,9 @@ def merged_events(values: Iterable[str]) -> dict[str, Any] | None:
         text = value.strip()
         if text.startswith("{"):
             try:
-                parsed = json.loads(text)
+                # Text that starts with "{" parses to a dict or not at all.
+                parsed: dict[str, Any] = json.loads(text)
             except (ValueError, RecursionError):
-                return None
-            if type(parsed) is not dict:
                 return None
             items = list(parsed.items())
         else:

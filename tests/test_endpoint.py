@@ -11,7 +11,7 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from flashmw import ASGIFlashMiddleware, FlashMiddleware
-from flashmw.endpoint import MAX_BODY_BYTES
+from flashmw.endpoint import MAX_BODY_BYTES, _same_origin
 from flashmw.kit import SCRIPT_PATH, STYLESHEET_PATH
 
 from .conftest import MakeHarness
@@ -232,6 +232,21 @@ def test_an_origin_naming_this_host_is_served(endpoint: Harness) -> None:
     fill(endpoint)
     origin = {"Origin": f"http://{endpoint.host.upper()}:80"}
     assert post(endpoint, b"key=info", {**FORM, **origin}).status == 204
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "same"),
+    [
+        ("[::1]:8000", "http://[::1]:8000", True),
+        ("[::1]", "https://[::1]:443", True),
+        ("[::1]:8000", "http://[::1]:8001", False),
+        ("example.com:443", "https://EXAMPLE.com", True),
+        ("example.com", "http://example.com.evil", False),
+    ],
+)
+def test_origin_matching(host: str, origin: str, same: bool) -> None:
+    headers = {"host": host}
+    assert _same_origin(headers, origin) is same
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
