@@ -38,7 +38,14 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["flashmw", "flashmw.*"]),
-    package_data={"flashmw": ["py.typed"]},
+    package_data={
+        "flashmw": [
+            "py.typed",
+            "static/*.js",  # the client kit: script and stylesheet
+            "static/*.css",
+            "templates/flashmw/*.html",  # the notices macro
+        ]
+    },
     zip_safe=False,
     install_requires=[
         "itsdangerous>=2.1",
@@ -54,7 +61,7 @@ setup(
         # tox -e docs: Sphinx, Markdown pages, and what autodoc imports
         "docs": ["sphinx>=7.2", "myst-parser>=2", "django>=4.2", "flask>=3.0"],
         "test": TEST_REQUIRES,
-        # tox -e demo: the three example apps and their servers
+        # tox -e demo: the example apps and their servers
         "demo": [
             "jinja2>=3.1",
             "webob>=1.8",

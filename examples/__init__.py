@@ -8,6 +8,11 @@
   Django's messages API with flashmw's storage.
 - :mod:`examples.settings_starlette`: PyView's settings form on Starlette,
   with keyed flashes that the user dismisses.
+- :mod:`examples.todo_htmx`: a to-do list on Starlette and htmx, whose
+  flashes arrive in ``HX-Trigger`` without a page load.
+
+Every page extends ``layout/layout.html`` and renders its notices with
+flashmw's kit (``flashmw/notices.html``, ``flash.js``, ``flash.css``).
 
 ``python -m examples.demo`` serves one of them (see :mod:`examples.demo`).
 """
@@ -15,6 +20,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
+
+from flashmw.jinja2 import kit_loader
+
+#: The shared page layout every example extends.
+LAYOUT_DIR = Path(__file__).resolve().with_name("layout")
+#: Where every example's middleware answers (and serves the kit).
+ENDPOINT = "/_flash"
 
 #: Where the examples read their signing secret from.
 SECRET_ENV = "FLASHMW_DEMO_SECRET"
@@ -26,3 +41,10 @@ DEVELOPMENT_SECRET = "insecure-development-only-flashmw-demo-secret"
 def secret_key() -> str:
     """Return the signing secret: ``$FLASHMW_DEMO_SECRET`` or the development one."""
     return os.environ.get(SECRET_ENV) or DEVELOPMENT_SECRET
+
+
+def template_loader(own: Path) -> BaseLoader:
+    """Return a loader for an example's templates, the layout and the kit."""
+    return ChoiceLoader(
+        [FileSystemLoader(own), FileSystemLoader(LAYOUT_DIR), kit_loader()]
+    )

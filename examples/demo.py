@@ -6,10 +6,11 @@ Usage::
     python -m examples.demo flask            # the same on Flask
     python -m examples.demo settings         # the Starlette settings form
     python -m examples.demo django           # the login example on Django
+    python -m examples.demo htmx             # the Starlette and htmx to-do list
     python -m examples.demo --port 0         # any free port
 
 ``tox -e demo`` runs the first. The WSGI examples are served by the
-standard library's :mod:`wsgiref`; the ASGI one needs uvicorn (the
+standard library's :mod:`wsgiref`; the ASGI ones need uvicorn (the
 ``demo`` extra). The URL is printed once the port is listening.
 """
 
@@ -34,6 +35,7 @@ EXAMPLES = {
     "flask": ("examples.login_flask.app", "wsgi"),
     "settings": ("examples.settings_starlette.app", "asgi"),
     "django": ("examples.login_django.wsgi", "wsgi"),
+    "htmx": ("examples.todo_htmx.app", "asgi"),
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
+from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
 from .state import Flash
 
 Scope = MutableMapping[str, Any]
@@ -139,9 +140,53 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             flash._state()  # decode at connect: the handshake is the only request
         scope[ENVIRON_KEY] = flash
         sender = _Sender(flash, send, _HTTP if kind == "http" else _DENIAL)
+        app = self.app
+        if (
+            kind == "http"
+            and self.endpoint is not None
+            and is_endpoint(self.endpoint, scope.get("path", ""))
+        ):
+            app = self._endpoint_app
         token = current.set(flash)
         try:
-            await self.app(scope, receive, sender)
+            await app(scope, receive, sender)
         finally:
             current.reset(token)
         await sender.flush()
+
+    async def _endpoint_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the JSON endpoint (see :mod:`flashmw.endpoint`)."""
+        assert self.endpoint is not None
+        flash: Flash = scope[ENVIRON_KEY]
+        reply = respond(
+            flash,
+            endpoint=self.endpoint,
+            method=scope.get("method", "GET"),
+            path=scope.get("path", ""),
+            headers=flash._headers,
+            body=await _read_body(receive),
+        )
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in reply.headers
+        ]
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """Read at most one chunk past the size the endpoint accepts."""
+    chunks = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client left; the answer goes nowhere, harmlessly
+        chunk = bytes(message.get("body", b""))
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .cookies import CookieWriter, find_cookies, is_token
+from .endpoint import check_endpoint
 from .layout import (
     MARK_AGE,
     MARKS,
@@ -35,6 +36,7 @@ from .request import (
     is_subresource,
 )
 from .signing import CookieCodec, CookieSigner
+from .transport import DEFAULT_HTMX_MAX_BYTES, check_htmx_options
 from .values import Serializer, TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -211,6 +213,13 @@ class BaseFlashMiddleware(Generic[AppT]):
         consume nothing; extend or replace
         :data:`flashmw.request.SUBRESOURCE_DESTINATIONS`.
     :param clock: returns the time in seconds since the epoch (for tests).
+    :param htmx: deliver what is pending to htmx requests in ``HX-Trigger``
+        as the ``flash`` event (see ``docs/htmx.md``).
+    :param htmx_max_bytes: the largest ``HX-Trigger`` value; above it the
+        cookie keeps the flash.
+    :param endpoint: a path (such as ``"/_flash"``) the middleware answers
+        itself: the JSON endpoint and, below it, the client kit's
+        ``flash.js`` and ``flash.css``. ``None``: no endpoint.
     :raises ValueError: for any option a middleware cannot work with.
     """
 
@@ -238,6 +247,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         speculative_headers: Mapping[str, Iterable[str]] = SPECULATIVE_HEADERS,
         subresource_destinations: Iterable[str] = SUBRESOURCE_DESTINATIONS,
         clock: Callable[[], float] = time.time,  # seconds since the epoch
+        htmx: bool = False,
+        htmx_max_bytes: int = DEFAULT_HTMX_MAX_BYTES,  # bytes of HX-Trigger
+        endpoint: str | None = None,  # a path such as "/_flash"
     ) -> None:
         self.app = app
         secret_key = _check_key(secret_key, "secret_key")
@@ -335,6 +347,10 @@ class BaseFlashMiddleware(Generic[AppT]):
             raise ValueError("salt must be a non-empty str or bytes")
         _utf8(salt, "salt")
 
+        check_htmx_options(htmx, htmx_max_bytes)
+        self.htmx = htmx
+        self.htmx_max_bytes = htmx_max_bytes
+        self.endpoint = check_endpoint(endpoint)
         self._speculative, self._destinations = check_rules(
             speculative_headers, subresource_destinations
         )

@@ -26,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader
 
 from .context import current_flash, get_flashed_messages
+from .kit import TEMPLATES_DIR
 
-__all__ = ["FlashProxy", "flash_proxy", "install"]
+__all__ = ["FlashProxy", "flash_proxy", "install", "kit_loader"]
 
 
 class FlashProxy:
@@ -98,3 +99,14 @@ def install(env: Environment) -> Environment:
     env.globals["get_flashed_messages"] = get_flashed_messages
     env.globals["flash"] = flash_proxy
     return env
+
+
+def kit_loader() -> FileSystemLoader:
+    """Return a loader for the client kit's templates.
+
+    Put it in a :class:`jinja2.ChoiceLoader` beside the app's own, then
+    ``{% from "flashmw/notices.html" import notices %}`` works::
+
+        env.loader = ChoiceLoader([env.loader, kit_loader()])
+    """
+    return FileSystemLoader(TEMPLATES_DIR)

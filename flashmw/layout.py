@@ -358,9 +358,14 @@ def plan(
     for target, stamp in marks.items():
         new_marks.append((target, stamp, made))
     if consume:
-        # A value shown is marked at its stamp: an older value of that key
-        # still on its way can never show after it.
-        new_marks.extend((e.name, e.stamp, made) for e in values.values() if e.consumed)
+        # A stored value shown is marked at its stamp: an older value of
+        # that key still on its way can never show after it. (A value put
+        # and shown by this same request writes nothing at all.)
+        new_marks.extend(
+            (e.name, e.stamp, made)
+            for e in values.values()
+            if e.consumed and e.cookie is not None
+        )
 
     drop = changes.drop
     for cookie in loaded.garbage:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 from .cookies import merged_vary
 from .errors import FlashOverflowError
 from .layout import Changes, Entry, Loaded, Stamp, new_write_id, plan
+from .transport import with_trigger
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
@@ -155,7 +156,16 @@ class Flash:
 
         Adapters call this once, when they hand the status and headers to
         the server, and add the flash's headers when it returns ``True``.
+        With ``htmx=True`` an htmx request is touched here: its answer may
+        carry what waits in the cookie (the handler of a fragment rarely
+        reads the flash itself).
         """
+        if (
+            self._loaded is None
+            and self._mw.htmx
+            and self._headers.get("hx-request") == "true"
+        ):
+            self._state()
         self._sent = True
         return self._loaded is not None
 
@@ -343,6 +353,12 @@ class Flash:
             entry.consumed = True
         return [(key, entry.value) for key, entry in self._values.items()]
 
+    def _pending(self) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+        """Return the messages and keyed values nobody consumed (consumes nothing)."""
+        messages = [(m.name, m.value) for m in self._state() if not m.consumed]
+        values = {k: e.value for k, e in self._values.items() if not e.consumed}
+        return messages, values
+
     def __repr__(self) -> str:
         if self._loaded is None:
             return "<Flash (not loaded)>"
@@ -386,8 +402,13 @@ class Flash:
         The same rule for both protocols: ``str`` headers for WSGI, latin-1
         ``bytes`` for ASGI, and new headers get the names given. Existing
         ``Vary`` headers are merged into one that names ``Cookie`` (left
-        alone when they name it or ``*``). Only call when :attr:`touched`.
+        alone when they name it or ``*``). With ``htmx=True``, an htmx
+        request gets what is pending in ``HX-Trigger`` (see
+        :func:`flashmw.transport.with_trigger`). Only call when
+        :attr:`_has_headers`.
         """
+        if self._mw.htmx:
+            headers = with_trigger(self, status, headers, vary_name)
         lower = vary_name.lower()
         merged = merged_vary(_text(v) for n, v in headers if n.lower() == lower)
         if merged is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
+from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
 from .state import Flash
 
 if TYPE_CHECKING:
@@ -25,8 +27,12 @@ def _status_code(status: str) -> int:
         return 500
 
 
-# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name.
-_ENVIRON_NAMES: dict[str, str] = {}
+# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name. The two
+# headers PEP 3333 keeps without the HTTP_ prefix are there from the start.
+_ENVIRON_NAMES: dict[str, str] = {
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
+}
 
 
 class _EnvironHeaders:
@@ -185,9 +191,14 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
         )
         environ[ENVIRON_KEY] = flash
         response = _Response(flash, start_response)
+        app = self.app
+        if self.endpoint is not None and is_endpoint(
+            self.endpoint, environ.get("PATH_INFO", "")
+        ):
+            app = self._endpoint_app
         token = current.set(flash)
         try:
-            body = self.app(environ, response.start_response)
+            body = app(environ, response.start_response)
             if type(body) is list or type(body) is tuple or _is_file(environ, body):
                 # The body exists already: nothing in it can touch the flash.
                 if not response.sent and response.status is not None:
@@ -198,6 +209,40 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             return streamed
         finally:
             current.reset(token)
+
+    def _endpoint_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Answer the JSON endpoint (see :mod:`flashmw.endpoint`)."""
+        assert self.endpoint is not None
+        flash: Flash = environ[ENVIRON_KEY]
+        reply = respond(
+            flash,
+            endpoint=self.endpoint,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", ""),
+            headers=flash._headers,
+            body=_read_body(environ),
+        )
+        status = f"{reply.status} {HTTPStatus(reply.status).phrase}"
+        start_response(status, reply.headers)
+        return [reply.body]
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    """Read at most one byte more than the endpoint accepts."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        # Without a length only a server that marks the stream as ending
+        # (chunked uploads) may be read: others would block.
+        if not environ.get("wsgi.input_terminated"):
+            return b""
+        length = MAX_BODY_BYTES + 1
+    data: bytes = environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1))
+    return data
 
 
 def _is_file(environ: WSGIEnvironment, body: object) -> bool:

@@ -139,6 +139,19 @@ def _stream_late(flash: Flash, args: dict[str, str]) -> Reply:
     return Reply(body=lambda: current_flash().get_flashed_messages(), late=True)
 
 
+def _add(flash: Flash, args: dict[str, str]) -> Reply:
+    # Adds without reading: ``m`` messages ("|"-separated) under ``c``, a
+    # keyed ``v`` under ``k``; answers status ``s`` with the JSON headers
+    # ``h`` (a list of [name, value] pairs).
+    if "m" in args:
+        for message in args["m"].split("|"):
+            flash.add(message, args.get("c", "message"))
+    if "k" in args:
+        flash.put(args["k"], args.get("v", "Saved."))
+    headers = [(str(n), str(v)) for n, v in json.loads(args.get("h", "[]"))]
+    return Reply(int(args.get("s", "200")), "added", headers)
+
+
 def _vary(flash: Flash, args: dict[str, str]) -> Reply:
     flash.get_flashed_messages()
     return Reply(headers=[("Vary", v) for v in args["v"].split("|")])
@@ -160,7 +173,12 @@ ROUTES: dict[str, Route] = {
     "/stream": _stream,
     "/stream-late": _stream_late,
     "/vary": _vary,
+    "/add": _add,
 }
+
+
+def _missing(flash: Flash, args: dict[str, str]) -> Reply:
+    return Reply(404, "the app answered: no such route")
 
 
 def _chunks(reply: Reply) -> Iterator[bytes]:
@@ -176,7 +194,8 @@ def _chunks(reply: Reply) -> Iterator[bytes]:
 def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     """The scenario routes as a plain WSGI app."""
     request = Request(environ)
-    reply = ROUTES[request.path](get_flash(environ), dict(request.args))
+    route = ROUTES.get(request.path, _missing)
+    reply = route(get_flash(environ), dict(request.args))
     headers = [("Content-Type", "application/json"), *reply.headers]
     start_response(f"{reply.status} X", headers)
     if callable(reply.body):
@@ -187,7 +206,8 @@ def scenario_wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
 async def scenario_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The scenario routes as a raw ASGI app."""
     query = httpx.QueryParams(scope["query_string"].decode("latin-1"))
-    reply = ROUTES[scope["path"]](get_flash(scope), dict(query))
+    route = ROUTES.get(scope["path"], _missing)
+    reply = route(get_flash(scope), dict(query))
     headers = [(b"content-type", b"application/json")]
     headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers]
     await send(
@@ -254,13 +274,18 @@ class Harness(Protocol):
     """One adapter's scenario app, its client and its cookie jar."""
 
     name: str
+    host: str  # the Host header the client sends
     app: Any  # the flashmw middleware around the scenario app
 
     def close(self) -> None:
         """Release what the client holds."""
 
     def open(
-        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+        self,
+        path: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Result:
         """Request ``path`` through the client, with and into its cookie jar."""
 
@@ -283,6 +308,7 @@ class WSGIHarness:
     """Drives :class:`~flashmw.FlashMiddleware` through werkzeug's test client."""
 
     name = "wsgi"
+    host = "localhost"
 
     def __init__(self, *, https: bool = False, **options: Any) -> None:
         options.setdefault("secret_key", SECRET)
@@ -296,10 +322,14 @@ class WSGIHarness:
         """Nothing to release: werkzeug's client holds no resources."""
 
     def open(
-        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+        self,
+        path: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Result:
         response = self.client.open(
-            path, method=method, base_url=self.base_url, headers=headers
+            path, method=method, base_url=self.base_url, headers=headers, data=body
         )
         return Result(
             response.status_code,
@@ -398,12 +428,16 @@ class ASGIHarness:
         self.loop.close()
 
     def open(
-        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+        self,
+        path: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Result:
         # Header bytes as a browser may send them: latin-1, not just ASCII.
         raw = {k.encode(): v.encode("latin-1") for k, v in (headers or {}).items()}
         response = self.loop.run_until_complete(
-            self.client.request(method, path, headers=raw)
+            self.client.request(method, path, headers=raw, content=body)
         )
         return Result(
             response.status_code,

@@ -27,7 +27,14 @@ from .harness import ROUTES, SECRET, scenario_wsgi_app
 class Served:
     """One request served by wsgiref's handler, as raw bytes on the wire."""
 
-    def __init__(self, app: Any, cookie: str | None = None, **environ: str) -> None:
+    def __init__(
+        self,
+        app: Any,
+        cookie: str | None = None,
+        *,
+        body: bytes = b"",
+        **environ: str,
+    ) -> None:
         base: dict[str, Any] = {"QUERY_STRING": ""}
         setup_testing_defaults(base)
         base.update(environ)
@@ -36,7 +43,7 @@ class Served:
         self.stdout = io.BytesIO()
         self.stderr = io.StringIO()
         handler = SimpleHandler(
-            io.BytesIO(), self.stdout, self.stderr, base, multithread=False
+            io.BytesIO(body), self.stdout, self.stderr, base, multithread=False
         )
         handler.run(app)
         head, _, self.body = self.stdout.getvalue().partition(b"\r\n\r\n")
@@ -72,6 +79,7 @@ ROUTE_QUERIES = {
     "/stream": "",
     "/stream-late": "",
     "/vary": "v=Accept|Accept-Language",
+    "/add": "m=added&k=info",
 }
 
 
@@ -86,7 +94,7 @@ def test_every_scenario_under_the_validator_and_a_real_handler(
     path: str, scheme: str, method: str
 ) -> None:
     app = _validated(scenario_wsgi_app)
-    seed = Served(app, **{"PATH_INFO": "/flash", "QUERY_STRING": "m=seed"})
+    seed = Served(app, PATH_INFO="/flash", QUERY_STRING="m=seed")
     put = Served(  # a keyed value too, for the keyed routes
         app,
         seed.cookie(),
@@ -253,3 +261,49 @@ def test_write_callable_under_a_real_handler() -> None:
     served = Served(FlashMiddleware(app, secret_key=SECRET))
     assert served.body == b"pushed and returned"
     assert served.cookie() is not None
+
+
+@pytest.mark.parametrize(
+    ("environ", "body", "status"),
+    [
+        ({"PATH_INFO": "/_flash"}, b"", 200),
+        ({"PATH_INFO": "/_flash", "REQUEST_METHOD": "HEAD"}, b"", 200),
+        ({"PATH_INFO": "/_flash/flash.js"}, b"", 200),
+        ({"PATH_INFO": "/_flash", "REQUEST_METHOD": "PUT"}, b"", 405),
+        (
+            {
+                "PATH_INFO": "/_flash",
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": "14",
+            },
+            b"key=info&next=",
+            303,
+        ),
+        (
+            {
+                "PATH_INFO": "/_flash",
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/json",
+                "CONTENT_LENGTH": "1",
+            },
+            b"{",
+            400,
+        ),
+    ],
+)
+def test_the_endpoint_under_the_validator(
+    environ: dict[str, str], body: bytes, status: int
+) -> None:
+    app = validator(
+        FlashMiddleware(
+            validator(scenario_wsgi_app),
+            secret_key=SECRET,
+            endpoint="/_flash",
+            htmx=True,
+        )
+    )
+    seed = Served(app, PATH_INFO="/put", QUERY_STRING="k=info&v=kept")
+    served = Served(app, seed.cookie(), body=body, **environ)
+    assert served.status == status, served.stderr.getvalue()
+    assert "Error" not in served.stderr.getvalue()

@@ -14,12 +14,13 @@ Run it with ``python -m examples.demo flask``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from examples import secret_key
+from examples import ENDPOINT, secret_key, template_loader
 from flashmw import flash
 from flashmw.flask import install
 
@@ -52,10 +53,13 @@ def create_app(**options: Any) -> Flask:
 
     :param options: :class:`~flashmw.FlashMiddleware` options;
         ``secret_key`` becomes the app's ``SECRET_KEY`` and defaults to
-        :func:`examples.secret_key`.
+        :func:`examples.secret_key`; ``endpoint`` defaults to ``/_flash``.
     """
+    options.setdefault("endpoint", ENDPOINT)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = options.pop("secret_key", None) or secret_key()
+    # The tutorial's templates, the shared layout and flashmw's notices.
+    app.jinja_loader = template_loader(Path(__file__).with_name("templates"))
     app.add_url_rule("/", view_func=index)
     app.add_url_rule("/login", view_func=login, methods=["GET", "POST"])
     install(app, **options)

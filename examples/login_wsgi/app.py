@@ -7,7 +7,9 @@ the message shows once; any other pair shows the form again with an error.
 
 No framework is involved: WebOb parses the request, Jinja2 renders the
 templates, and :class:`~flashmw.FlashMiddleware` carries the message across
-the redirect in a signed cookie. Run it with ``python -m examples.demo``.
+the redirect in a signed cookie. The pages render the message with flashmw's
+notices macro; its dismiss button works with and without JavaScript through
+the middleware's endpoint. Run it with ``python -m examples.demo``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 from webob import Request, Response
 from webob.exc import HTTPFound, HTTPMethodNotAllowed, HTTPNotFound
 
-from examples import secret_key
+from examples import ENDPOINT, secret_key, template_loader
 from flashmw import FlashMiddleware, flash
 from flashmw.jinja2 import install
 
@@ -37,7 +39,7 @@ URLS = {"index": "/", "login": "/login"}
 
 templates = install(
     Environment(
-        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        loader=template_loader(Path(__file__).with_name("templates")),
         autoescape=select_autoescape(),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -93,9 +95,11 @@ def create_app(**options: Any) -> WSGIApplication:
     """Return the app wrapped in :class:`~flashmw.FlashMiddleware`.
 
     :param options: middleware options; ``secret_key`` defaults to
-        :func:`examples.secret_key`.
+        :func:`examples.secret_key`, ``endpoint`` to ``/_flash`` (the
+        notices' dismiss and the client kit's files).
     """
     options.setdefault("secret_key", secret_key())
+    options.setdefault("endpoint", ENDPOINT)
     return FlashMiddleware(application, **options)
 
 

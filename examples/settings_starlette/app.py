@@ -7,9 +7,12 @@ template from PyView's flash guide with ``{% if flash.info %}``.
 
 As in a LiveView, a notice stays on the page until the user dismisses it
 or a later save replaces it: the page calls :meth:`flashmw.Flash.keep`, so
-reading a flash does not drop it. Each notice has a dismiss button whose
-script hides it at once and POSTs its key to ``/flash/clear``, which calls
-:func:`flashmw.clear_flash`, so it stays gone on reload.
+reading a flash does not drop it. The notices come from flashmw's macro:
+each has a dismiss button that flashmw.js turns into "hide at once, then
+POST the key to the middleware's ``/_flash`` endpoint" (PyView's
+``lv:clear-flash``), and that without JavaScript submits a form to the same
+endpoint, which clears the key and redirects back. Either way it stays gone
+on reload.
 
 Run it with ``python -m examples.demo settings`` (needs uvicorn).
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -26,17 +30,20 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from examples import secret_key
+from examples import ENDPOINT, secret_key, template_loader
 from flashmw import ASGIFlashMiddleware, clear_flash, current_flash, put_flash
 from flashmw.jinja2 import install
 
 BLANK_NAME = "Name cannot be blank."
 SAVED = "Settings saved."
-#: The keys the page shows, in order; only these can be dismissed.
-KEYS = ("error", "info")
-
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-install(templates.env)
+templates = Jinja2Templates(
+    env=install(
+        Environment(
+            loader=template_loader(Path(__file__).with_name("templates")),
+            autoescape=select_autoescape(),
+        )
+    )
+)
 
 
 async def show_settings(request: Request) -> Response:
@@ -63,28 +70,18 @@ async def save_settings(request: Request) -> Response:
     return RedirectResponse(request.url_for("settings"), status_code=303)
 
 
-async def dismiss(request: Request) -> Response:
-    """Clear one flash key; the page's script has hidden it already."""
-    form = await request.form()
-    key = form.get("key")
-    if key not in KEYS:
-        return Response(f"key must be one of {', '.join(KEYS)}", status_code=400)
-    clear_flash(str(key))
-    return Response(status_code=204)
-
-
 def create_app(**options: Any) -> Starlette:
     """Return the Starlette app with :class:`~flashmw.ASGIFlashMiddleware`.
 
     :param options: middleware options; ``secret_key`` defaults to
-        :func:`examples.secret_key`.
+        :func:`examples.secret_key`, ``endpoint`` to ``/_flash``.
     """
     options.setdefault("secret_key", secret_key())
+    options.setdefault("endpoint", ENDPOINT)
     app = Starlette(
         routes=[
             Route("/", show_settings, methods=["GET"], name="settings"),
             Route("/", save_settings, methods=["POST"]),
-            Route("/flash/clear", dismiss, methods=["POST"], name="dismiss"),
         ],
         middleware=[Middleware(ASGIFlashMiddleware, **options)],
     )

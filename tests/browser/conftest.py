@@ -117,14 +117,17 @@ def page(chromium: Browser) -> Iterator[Page]:
     context.close()
 
 
-#: The login example's demo names: WebOb (the default) and Django.
-LOGIN_EXAMPLES = ["login", "django"]
+@pytest.fixture(scope="session")
+def login_url() -> Iterator[str]:
+    """The WebOb login example, served by the demo entry point."""
+    with running_demo("login") as url:
+        yield url
 
 
-@pytest.fixture(scope="session", params=LOGIN_EXAMPLES)
-def login_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A login example (WebOb, then Django), served by the demo entry point."""
-    with running_demo(request.param) as url:
+@pytest.fixture(scope="session")
+def django_url() -> Iterator[str]:
+    """The Django login example, served by the demo entry point."""
+    with running_demo("django") as url:
         yield url
 
 
@@ -133,6 +136,29 @@ def settings_url() -> Iterator[str]:
     """The Starlette settings example, served by the demo entry point."""
     with running_demo("settings") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def flask_url() -> Iterator[str]:
+    """The Flask login example, served by the demo entry point."""
+    with running_demo("flask") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def todo_url() -> Iterator[str]:
+    """The Starlette and htmx to-do example, served by the demo entry point."""
+    with running_demo("htmx") as url:
+        yield url
+
+
+@pytest.fixture
+def no_js_page(chromium: Browser) -> Iterator[Page]:
+    """A fresh page with JavaScript turned off."""
+    context = chromium.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="session")
