@@ -7,6 +7,8 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+#: The PyView releases flashmw.pyview is written against (see docs/pyview.md).
+PYVIEW = "pyview-web>=0.9,<0.10"
 
 TEST_REQUIRES = [
     "pytest>=8",
@@ -21,6 +23,8 @@ TEST_REQUIRES = [
     "python-multipart>=0.0.9",  # Starlette's form parsing, for the examples
     "uvicorn>=0.30",  # tests/test_demo.py serves the Starlette example
     "playwright>=1.40",  # typing of tests/browser; the browser is the system's
+    # tests/test_pyview.py; pyview-web needs 3.11+, so 3.10 skips those tests
+    PYVIEW + '; python_version >= "3.11"',
 ]
 
 setup(
@@ -44,6 +48,8 @@ setup(
     ],
     extras_require={
         "jinja2": ["jinja2>=3.1"],
+        # flashmw.pyview: PyView live views (Python 3.11+, like pyview-web)
+        "pyview": [PYVIEW + '; python_version >= "3.11"'],
         "test": TEST_REQUIRES,
         # tox -e demo: the three example apps and their servers
         "demo": [
@@ -53,6 +59,7 @@ setup(
             "starlette>=0.40",
             "python-multipart>=0.0.9",
             "uvicorn>=0.30",
+            PYVIEW + '; python_version >= "3.11"',  # demo pyview
         ],
         # tox -e browser: drives the system Chromium, never downloads one
         "browser": ["playwright>=1.40"],
