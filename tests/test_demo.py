@@ -149,4 +149,4 @@ def test_demo_help_names_the_examples() -> None:
         check=True,
         timeout=STARTUP,
     )
-    assert "{login,flask,settings}" in result.stdout
+    assert "{login,flask,settings,pyview}" in result.stdout

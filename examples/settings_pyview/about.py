@@ -7,7 +7,7 @@ from typing import Any
 from pyview import LiveView, LiveViewSocket
 
 
-class AboutLiveView(LiveView[dict[str, Any]]):
+class AboutLiveView(LiveView[dict[str, Any]]):  # type: ignore[misc]
     """A page with nothing of its own but the flash."""
 
     async def mount(self, socket: LiveViewSocket[dict[str, Any]], session: Any) -> None:

@@ -20,7 +20,7 @@ class Context:
     name: str = ""
 
 
-class SettingsLiveView(LiveView[Context]):
+class SettingsLiveView(LiveView[Context]):  # type: ignore[misc]
     """Save a display name; say how it went with ``put_flash``."""
 
     async def mount(self, socket: LiveViewSocket[Context], session: Any) -> None:
