@@ -59,7 +59,7 @@ CSS = Markup(
   button:hover { background: #3451b2; }
   nav { margin-top: 1.5rem; padding-top: 1rem; border-top: 1px solid var(--line);
         display: flex; gap: 1rem; }
-  button.link { padding: 0; background: none; color: #3e63dd; }
+  button.link { padding: 0; background: none; color: #3e63dd; white-space: nowrap; }
   button.link:hover { text-decoration: underline; background: none; }
   a { color: #3e63dd; }
 </style>"""
