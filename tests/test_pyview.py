@@ -47,7 +47,7 @@ from examples.settings_pyview.settings import (
     SIGNED_OUT,
 )
 from flashmw import FlashMiddleware, current_flash, flash, get_flash
-from flashmw.pyview import PyViewFlashMiddleware
+from flashmw.pyview import LiveFlash, PyViewFlashMiddleware, _path, _phoenix
 
 from .harness import SECRET, FakeClock
 
@@ -155,6 +155,7 @@ class LiveSocket:
         self.communicator = communicator
         self.ref = 0
         self.pushed: list[list[Any]] = []  # server pushes (redirects, diffs)
+        self.topic = ""  # the joined view's
 
     async def send(self, topic: str, event: str, payload: dict[str, Any]) -> list[Any]:
         self.ref += 1
@@ -183,6 +184,9 @@ class LiveSocket:
         if redirect is None:
             payload["url"] = page.url
         else:
+            # app.js leaves the old view's topic before joining the new one.
+            if self.topic:
+                await self.send(self.topic, "phx_leave", {})
             payload["redirect"] = BASE + redirect
             topic = f"lv:phx-nav-{self.ref}"
         if flash is not None:
@@ -461,6 +465,7 @@ def test_navigate_carries_what_the_view_put(run: Callable[..., None], how: str) 
         socket = await browser.connect()
         await socket.join(page)
         await socket.event("put", {"key": "info", "value": "Moved."})
+        await socket.event("phx_unknown")  # an event the view ignores
         await socket.event(how, {"to": "/nav/other"})
         navigation = socket.navigation()
         assert navigation["kind"] == how
@@ -789,3 +794,213 @@ def test_bad_options_are_value_errors(options: dict[str, Any], message: str) -> 
     options = {"secret_key": SECRET, **options}
     with pytest.raises(ValueError, match=message):
         PyViewFlashMiddleware(_no_app, **options)
+
+
+# -- edges -------------------------------------------------------------------
+
+
+class MountView(NavView):
+    """Puts a flash in ``mount``, before the first render."""
+
+    async def mount(self, socket: LiveViewSocket[dict[str, Any]], session: Any) -> None:
+        socket.context = {}
+        socket.put_flash("info", "From mount.")
+
+
+def test_a_flash_put_in_mount_is_shown_and_travels(
+    run: Callable[..., None], clock: FakeClock
+) -> None:
+    app = make_app(clock)
+    app.add_live_view("/mount", MountView)
+
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/mount")
+        assert "From mount." in page.html
+        socket = await browser.connect()
+        assert "From mount." in await socket.join(page)
+        await socket.event("push", {"to": "/nav"})
+        rendered = await socket.join(
+            page, redirect="/nav", flash=socket.navigation()["flash"]
+        )
+        assert "From mount." in rendered
+
+    run(scenario, app)
+
+
+def test_live_flash_is_a_checked_mapping() -> None:
+    def check(key: str, value: Any) -> None:
+        if value is None:
+            raise TypeError("no")
+
+    live = LiveFlash(check, {"shown": 1}, {"put": 2})
+    assert len(live) == 2
+    assert repr(live) == "LiveFlash({'shown': 1, 'put': 2})"
+    assert live.put_here() == {"put": 2}
+    with pytest.raises(TypeError):
+        live["x"] = None
+    del live["put"]
+    assert live.put_here() == {}
+    assert live.pop("shown") == 1
+    assert not live
+
+
+def test_put_flash_checks_keys_and_values() -> None:
+    middleware = PyViewFlashMiddleware(_no_app, secret_key=SECRET)
+    bridge: Any = middleware.app
+    with pytest.raises(TypeError, match="flash key must be a str, not int"):
+        bridge.tokens.check(1, "x")
+    with pytest.raises(TypeError, match="object cannot be flashed"):
+        bridge.tokens.check("k", object())
+
+
+def test_navigation_off_site_carries_nothing_and_says_so(
+    run: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/nav")
+        socket = await browser.connect()
+        await socket.join(page)
+        await socket.event("put", {"key": "info", "value": "Bye."})
+        await socket.event("redirect", {"to": "https://elsewhere.example/x"})
+        assert "flash" not in socket.navigation()
+
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        run(scenario)
+    assert "dropped the flash ['info']" in caplog.text
+
+
+def test_overlong_tokens_read_as_nothing(
+    run: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page, socket, token = await _leave_token(browser)
+        long = token + "A" * 4000
+        assert LEAVING not in await socket.join(page, redirect="/about", flash=long)
+
+    with caplog.at_level(logging.DEBUG, logger="flashmw"):
+        run(scenario)
+    assert "characters is too long" in caplog.text
+
+
+def test_a_browser_without_cookies_gets_unbound_tokens(
+    run: Callable[..., None],
+) -> None:
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/nav")
+        browser.http.cookies.clear()  # cookies blocked after the page loaded
+        socket = await browser.connect()
+        await socket.join(page)
+        await socket.event("put", {"key": "info", "value": "Unbound."})
+        await socket.event("push", {"to": "/nav/other"})
+        token = socket.navigation()["flash"]
+        assert "Unbound." in await socket.join(page, redirect="/nav/other", flash=token)
+        # A browser that has the binding cookie cannot take it.
+        bound = new_browser()
+        bound_page = await bound.page("/nav/other")
+        bound_socket = await bound.connect()
+        await bound_socket.join(bound_page)
+        rendered = await bound_socket.join(
+            bound_page, redirect="/nav/other", flash=token
+        )
+        assert "Unbound." not in rendered
+
+    run(scenario)
+
+
+def test_spent_tokens_are_remembered_within_bounds(run: Callable[..., None]) -> None:
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/nav")
+        socket = await browser.connect()
+        await socket.join(page)
+        # A binding cookie with an expired and a malformed entry: ignored.
+        live = browser.http.cookies["flashmw_live"]
+        browser.set_cookie("flashmw_live", f"{live}.old~1.junk")
+        for number in range(20):
+            await socket.event("put", {"key": "info", "value": f"No. {number}"})
+            await socket.event("redirect", {"to": "/plain"})
+            browser.set_cookie("__phoenix_flash__", socket.navigation()["flash"])
+            assert (await browser.get("/plain")).text == f"info=No. {number}"
+        spent = browser.http.cookies["flashmw_live"].split(".")
+        assert spent[0] == live
+        assert len(spent) == 1 + 16  # MAX_SPENT, the oldest gone
+
+    run(scenario)
+
+
+def test_a_token_that_does_not_fit_the_flash_is_logged(
+    run: Callable[..., None], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(clock, max_messages=1, on_overflow="error")
+
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/nav")
+        socket = await browser.connect()
+        await socket.join(page)
+        await socket.event("put", {"key": "info", "value": "One."})
+        await socket.event("put", {"key": "error", "value": "Two."})
+        await socket.event("redirect", {"to": "/plain"})
+        browser.set_cookie("__phoenix_flash__", socket.navigation()["flash"])
+        assert (await browser.get("/plain")).text == "info=One."
+
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        run(scenario, app)
+    assert "dropped the flash 'error'" in caplog.text
+
+
+def test_pyview_without_the_middleware_keeps_its_own_flash(
+    run: Callable[..., None],
+) -> None:
+    from pyview import PyView
+
+    bare = PyView()
+    bare.add_live_view("/mount", MountView)
+
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        page = await new_browser().page("/mount")
+        assert "From mount." in page.html
+
+    run(scenario, bare)
+
+
+def test_lifespan_passes_through(clock: FakeClock) -> None:
+    async def main() -> None:
+        communicator = ApplicationCommunicator(  # type: ignore[no-untyped-call]
+            make_app(clock), {"type": "lifespan", "asgi": {"version": "3.0"}}
+        )
+        await communicator.send_input({"type": "lifespan.startup"})  # type: ignore[no-untyped-call]
+        started = await communicator.receive_output(5)  # type: ignore[no-untyped-call]
+        assert started["type"] == "lifespan.startup.complete"
+        await communicator.send_input({"type": "lifespan.shutdown"})  # type: ignore[no-untyped-call]
+        stopped = await communicator.receive_output(5)  # type: ignore[no-untyped-call]
+        assert stopped["type"] == "lifespan.shutdown.complete"
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("/a%20b?x=1", "/a b"),
+        ("http://testserver/about", "/about"),
+        ("http://testserver", "/"),
+        ("//elsewhere.example/x", None),
+        ("mailto:someone@example.com", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_paths(url: Any, path: str | None) -> None:
+    assert _path(url) == path
+
+
+@pytest.mark.parametrize(
+    "text", ["phx_ not json", "[1, 2]", '{"phx_join": 1}', '[1, 2, 3, "phx_join", []]']
+)
+def test_other_messages_are_not_phoenix_messages(text: str) -> None:
+    assert _phoenix(text) is None
