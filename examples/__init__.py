@@ -6,6 +6,8 @@
   of Flask's session flashing.
 - :mod:`examples.settings_starlette`: PyView's settings form on Starlette,
   with keyed flashes that the user dismisses.
+- :mod:`examples.settings_pyview`: the same form as real PyView live views
+  (Python 3.11+), with flashes that cross HTTP and live navigation.
 
 ``python -m examples.demo`` serves one of them (see :mod:`examples.demo`).
 """
