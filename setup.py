@@ -7,6 +7,8 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+#: The PyView releases flashmw.pyview is written against (see docs/pyview.md).
+PYVIEW = "pyview-web>=0.9,<0.10"
 
 TEST_REQUIRES = [
     "pytest>=8",
@@ -24,6 +26,8 @@ TEST_REQUIRES = [
     "cryptography>=42",  # encrypt=True
     "django>=4.2",  # flashmw.django and the Django example
     "django-stubs",
+    # tests/test_pyview.py; pyview-web needs 3.11+, so 3.10 skips those tests
+    PYVIEW + '; python_version >= "3.11"',
 ]
 
 setup(
@@ -60,6 +64,8 @@ setup(
         "flask": ["flask>=3.0", "jinja2>=3.1"],
         # tox -e docs: Sphinx, Markdown pages, and what autodoc imports
         "docs": ["sphinx>=7.2", "myst-parser>=2", "django>=4.2", "flask>=3.0"],
+        # flashmw.pyview: PyView live views (Python 3.11+, like pyview-web)
+        "pyview": [PYVIEW + '; python_version >= "3.11"'],
         "test": TEST_REQUIRES,
         # tox -e demo: the example apps and their servers
         "demo": [
@@ -70,6 +76,7 @@ setup(
             "python-multipart>=0.0.9",
             "uvicorn>=0.30",
             "django>=4.2",
+            PYVIEW + '; python_version >= "3.11"',  # demo pyview
         ],
         # tox -e browser: drives the system Chromium, never downloads one
         "browser": ["playwright>=1.40"],

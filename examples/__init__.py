@@ -8,6 +8,8 @@
   Django's messages API with flashmw's storage.
 - :mod:`examples.settings_starlette`: PyView's settings form on Starlette,
   with keyed flashes that the user dismisses.
+- :mod:`examples.settings_pyview`: the same form as real PyView live views
+  (Python 3.11+), with flashes that cross HTTP and live navigation.
 - :mod:`examples.todo_htmx`: a to-do list on Starlette and htmx, whose
   flashes arrive in ``HX-Trigger`` without a page load.
 

@@ -7,6 +7,7 @@ Usage::
     python -m examples.demo settings         # the Starlette settings form
     python -m examples.demo django           # the login example on Django
     python -m examples.demo htmx             # the Starlette and htmx to-do list
+    python -m examples.demo pyview           # the PyView live views (3.11+)
     python -m examples.demo --port 0         # any free port
 
 ``tox -e demo`` runs the first. The WSGI examples are served by the
@@ -36,6 +37,8 @@ EXAMPLES = {
     "settings": ("examples.settings_starlette.app", "asgi"),
     "django": ("examples.login_django.wsgi", "wsgi"),
     "htmx": ("examples.todo_htmx.app", "asgi"),
+    # Python 3.11+ only (pyview-web): imported only when chosen.
+    "pyview": ("examples.settings_pyview.app", "asgi"),
 }
 
 
@@ -86,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     module_name, kind = EXAMPLES[args.example]
+    if args.example == "pyview" and sys.version_info < (3, 11):
+        parser.error("the pyview example needs Python 3.11+ (pyview-web)")
     module = importlib.import_module(module_name)
     serve = serve_wsgi if kind == "wsgi" else serve_asgi
     # Ctrl-C is how a demo ends, not an error worth a traceback (uvicorn

@@ -165,4 +165,4 @@ def test_demo_help_names_the_examples() -> None:
         check=True,
         timeout=STARTUP,
     )
-    assert "{login,flask,settings,django,htmx}" in result.stdout
+    assert "{login,flask,settings,django,htmx,pyview}" in result.stdout

@@ -166,3 +166,13 @@ def artifacts() -> Path:
     """The directory for screenshots, created on first use."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def pyview_url() -> Iterator[str]:
+    """The PyView live views example (Python 3.11+), served by the demo entry point."""
+    pytest.importorskip(
+        "pyview", reason="the PyView example needs pyview-web (Python 3.11+)"
+    )
+    with running_demo("pyview") as url:
+        yield url
