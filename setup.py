@@ -15,7 +15,7 @@ def _version() -> str:
     source = (HERE / "flashmw" / "__init__.py").read_text(encoding="utf-8")
     match = re.search(r'^__version__ = "([^"]+)"$', source, re.MULTILINE)
     if match is None:
-        raise RuntimeError("flashmw/__init__.py has no __version__ = \"...\" line")
+        raise RuntimeError('flashmw/__init__.py has no __version__ = "..." line')
     return match[1]
 
 
