@@ -368,3 +368,13 @@ def test_int_bounds_are_symmetric() -> None:
     too_long = b'[[["message",-1' + b"0" * MAX_INT_DIGITS + b"]],[]]"
     with pytest.raises(ValueError, match="digits"):
         serializer.loads(too_long)
+
+
+@pytest.mark.parametrize("now", [0x58_00_00_05, 0x58_58_58_58, 0x00_00_00_58])
+def test_timestamps_with_any_leading_byte_round_trip(
+    make: MakeHarness, now: int
+) -> None:
+    """A timestamp whose first byte is 0x58 ("X") is not mistaken for padding."""
+    harness = make(clock=FakeClock(float(now)))
+    harness.open("/flash?m=on time")
+    assert harness.open("/show").body == [["message", "on time"]]
