@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -9,6 +10,16 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 #: The PyView releases flashmw.pyview is written against (see docs/pyview.md).
 PYVIEW = "pyview-web>=0.9,<0.10"
+
+
+def _version() -> str:
+    """Return ``flashmw.__version__``: the version is written there only."""
+    source = (HERE / "flashmw" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__ = "([^"]+)"$', source, re.MULTILINE)
+    if match is None:
+        raise RuntimeError('flashmw/__init__.py has no __version__ = "..." line')
+    return match[1]
+
 
 TEST_REQUIRES = [
     "pytest>=8",
@@ -32,7 +43,7 @@ TEST_REQUIRES = [
 
 setup(
     name="flashmw",
-    version="0.1.0",
+    version=_version(),
     description=(
         "Framework-neutral WSGI and ASGI middleware for flash messages "
         "kept in a signed cookie."
@@ -40,6 +51,13 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["LICENSE"],
+    project_urls={
+        "Documentation": "https://flashmw.readthedocs.io/",
+        "Changelog": "https://github.com/flashmw/flashmw/blob/main/CHANGES.md",
+        "Source": "https://github.com/flashmw/flashmw",
+        "Issues": "https://github.com/flashmw/flashmw/issues",
+    },
     python_requires=">=3.10",
     packages=find_packages(include=["flashmw", "flashmw.*"]),
     package_data={
@@ -99,7 +117,6 @@ setup(
         "Development Status :: 4 - Beta",
         "Framework :: AsyncIO",
         "Intended Audience :: Developers",
-        "License :: OSI Approved :: MIT License",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
         "Programming Language :: Python :: 3.10",

@@ -490,6 +490,10 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
     out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
 
 
+def _drop_order(item: Stored | Out) -> tuple[bool, Stamp]:
+    return (item.kind != MESSAGES, item.entries[0].stamp)
+
+
 def _fit(
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
@@ -529,7 +533,8 @@ def _fit(
         droppable = [item for item in live if item.entries]
         if not droppable:
             return  # marks alone: they expire within MARK_AGE
-        oldest = min(droppable, key=lambda item: item.entries[0].stamp)
+        # List messages go first, then keyed values: each oldest first.
+        oldest = min(droppable, key=_drop_order)
         changes.dropped_entries += 1
         entries -= 1
         size -= oldest.size
