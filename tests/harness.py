@@ -466,7 +466,13 @@ class ASGIHarness:
         self, cookie: bytes | None, path: str = "/show", *, https: bool = False
     ) -> Result:
         headers = [] if cookie is None else [(b"cookie", cookie)]
-        scope = http_scope(path, headers=headers, scheme="https" if https else "http")
+        path, _, query = path.partition("?")
+        scope = http_scope(
+            path,
+            headers=headers,
+            scheme="https" if https else "http",
+            query_string=query.encode(),
+        )
         sent = self.loop.run_until_complete(call_asgi(self.app, scope))
         start, *bodies = sent
         return Result(
