@@ -2,11 +2,18 @@
 
 Starts gunicorn (threaded ``gthread`` worker) with :mod:`loadtest.wsgi_app`,
 then uvicorn with :mod:`loadtest.asgi_app`, each on ``127.0.0.1`` only, and
-drives each with many concurrent virtual users. A user is a keep-alive
-HTTP/1.1 connection with its own cookie jar, like a browser; it loops:
-``GET /flash?m=<unique>`` (expects a 302 to ``/show`` and a flash cookie),
-then ``GET /show`` (expects exactly its own message, and the cookie
-deleted). A message from another user is *crossed*, a missing one *lost*.
+drives each with many concurrent virtual users. A user is a browser with
+one cookie jar and two tabs (two keep-alive HTTP/1.1 connections) whose
+requests overlap; each cycle:
+
+1. both tabs ``GET /flash?m=<unique>`` at once (two concurrent writers);
+2. one tab ``GET /show`` while the other flashes a third message (a reader
+   racing a writer: its deletion and the other's cookie arrive in any order);
+3. one tab ``GET /show`` once both answered.
+
+Every message must be shown exactly once by the end of its cycle, and no
+flash cookie may outlive the last ``/show``. A message from another user is
+*crossed*, a missing one *lost*, one shown again *twice*.
 
 Memory: the server's worker RSS is read from ``/proc`` after the first
 ``FLASHMW_LOAD_WARMUP`` requests and again at the end; the end figure must be
@@ -55,6 +62,7 @@ class Figures:
     seconds: float = 0.0
     lost: int = 0
     crossed: int = 0
+    twice: int = 0
     server_errors: int = 0
     other_errors: list[str] = field(default_factory=list)
     p50_ms: float = 0.0
@@ -69,6 +77,7 @@ class Figures:
         return (
             self.lost == 0
             and self.crossed == 0
+            and self.twice == 0
             and self.server_errors == 0
             and not self.other_errors
             and self.rss_at_warmup_kb > 0
@@ -187,9 +196,10 @@ class User:
     and ``Max-Age=0`` deletes.
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, jar: dict[str, str] | None = None) -> None:
         self.port = port
-        self.jar: dict[str, str] = {}
+        # Tabs of one browser share its jar.
+        self.jar: dict[str, str] = {} if jar is None else jar
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -265,34 +275,51 @@ class Load:
             figures.rss_at_warmup_requests = figures.requests
         return reply
 
+    async def _show(self, tab: User) -> list[str] | None:
+        shown = await self._get(tab, "/show")
+        if shown.status != 200:
+            self.figures.other_errors.append(f"/show answered {shown.status}")
+            return None
+        messages: list[str] = json.loads(shown.body)
+        return messages
+
+    async def _flash(self, tab: User, message: str) -> None:
+        moved = await self._get(tab, "/flash?" + urlencode({"m": message}))
+        if moved.status != 302 or moved.headers.get("location") != "/show":
+            self.figures.other_errors.append(f"/flash answered {moved.status}")
+
     async def user(self, number: int) -> None:
         figures = self.figures
-        user = User(self.port)
-        await user.connect()
+        first = User(self.port)
+        second = User(self.port, first.jar)  # another tab, the same browser
+        await first.connect()
+        await second.connect()
         try:
             cycle = 0
             while self._more():
                 cycle += 1
-                message = f"user {number} cycle {cycle} \u2713"
-                moved = await self._get(user, "/flash?" + urlencode({"m": message}))
-                if moved.status != 302 or moved.headers.get("location") != "/show":
-                    figures.other_errors.append(f"/flash answered {moved.status}")
-                    continue
-                if "flash" not in user.jar:
+                a, b, c = (f"user {number} cycle {cycle}{t} \u2713" for t in "abc")
+                await asyncio.gather(self._flash(first, a), self._flash(second, b))
+                if not any(name.startswith("flash.") for name in first.jar):
                     figures.other_errors.append("/flash set no flash cookie")
-                shown = await self._get(user, "/show")
-                if shown.status != 200:
-                    figures.other_errors.append(f"/show answered {shown.status}")
+                racing, _ = await asyncio.gather(
+                    self._show(first), self._flash(second, c)
+                )
+                last = await self._show(first)
+                if racing is None or last is None:
                     continue
-                messages = json.loads(shown.body)
-                if message not in messages:
-                    figures.lost += 1
-                figures.crossed += sum(1 for m in messages if m != message)
-                if "flash" in user.jar:
-                    figures.other_errors.append("the flash cookie outlived /show")
+                shown = racing + last
+                for message in (a, b, c):
+                    count = shown.count(message)
+                    figures.lost += count == 0
+                    figures.twice += max(count - 1, 0)
+                figures.crossed += sum(1 for m in shown if m not in (a, b, c))
+                if any(name.startswith("flash.") for name in first.jar):
+                    figures.other_errors.append("a flash cookie outlived /show")
                 figures.cycles += 1
         finally:
-            await user.close()
+            await first.close()
+            await second.close()
 
     async def run(self) -> None:
         started = time.perf_counter()
@@ -322,10 +349,11 @@ def main() -> int:
     results = [run_server("gunicorn"), run_server("uvicorn")]
     for f in results:
         print(
-            f"{f.server}: {f.requests} requests ({f.cycles} flash->redirect->show "
-            f"cycles) by {f.users} users in {f.seconds:.1f}s "
+            f"{f.server}: {f.requests} requests ({f.cycles} overlapping "
+            f"flash/show cycles) by {f.users} users in {f.seconds:.1f}s "
             f"({f.requests / f.seconds:.0f}/s); p50 {f.p50_ms:.1f} ms, "
             f"p99 {f.p99_ms:.1f} ms; lost {f.lost}, crossed {f.crossed}, "
+            f"shown twice {f.twice}, "
             f"5xx {f.server_errors}, other errors {len(f.other_errors)}; "
             f"worker RSS {f.rss_at_warmup_kb} kB after "
             f"{f.rss_at_warmup_requests} requests, {f.rss_at_end_kb} kB after "
