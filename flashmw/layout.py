@@ -337,6 +337,7 @@ def plan(
     :param messages: the visible list messages, stored and new, oldest first.
     :param values: the visible keyed values, stored and new.
     :param marks: ``clear()`` calls of this request, by key (``None``: all).
+    :param write_id: this request's write id, or ``""`` if it wrote nothing.
     :param consume: whether what was read is gone after this response.
     :param dry: raise :class:`~flashmw.FlashOverflowError` instead of
         dropping what does not fit (``on_overflow="error"``).
@@ -345,7 +346,11 @@ def plan(
     count = 0
 
     def fresh() -> str:
-        nonlocal count
+        # A request that only read has no write id yet: its mark cookie
+        # still needs a name no other response uses.
+        nonlocal count, write_id
+        if not write_id:
+            write_id = new_write_id()
         count += 1
         return f"{write_id}{count - 1}"
 

@@ -353,3 +353,26 @@ def test_the_model_sees_what_the_jar_holds() -> None:
         Result(200, None, [("Set-Cookie", "b=2"), ("Set-Cookie", "a=; Max-Age=0")])
     )
     assert jar.header() == b"b=2"
+
+
+@pytest.mark.parametrize("adapter", sorted(ADAPTERS))
+def test_two_overlapping_reads_keep_both_marks(adapter: str) -> None:
+    # Two tabs read different keys at once; each response carries a mark.
+    # Both marks must survive whichever arrives last, or an older value
+    # still on its way would show again.
+    _scenario(
+        adapter,
+        [
+            ("start", 0, "put", "info"),  # an older "info", slow
+            ("start", 1, "put", "info"),
+            ("arrive", 1, "", ""),
+            ("start", 1, "put", "error"),
+            ("arrive", 1, "", ""),
+            ("start", 1, "get", "info"),  # tab 1 reads info
+            ("start", 2, "get", "error"),  # tab 2 reads error
+            ("arrive", 1, "", ""),
+            ("arrive", 2, "", ""),
+            ("arrive", 0, "", ""),  # the older "info" lands last
+            ("start", 1, "get", "info"),  # still hidden by tab 1's mark
+        ],
+    )
