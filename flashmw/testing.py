@@ -287,6 +287,8 @@ def assert_flashes(
     response: Any,
     messages: Iterable[ExpectedMessage] | None = None,
     values: Mapping[str, Any] | None = None,
+    *,
+    cookies: str | None = None,
 ) -> FlashState:
     """Assert that ``response`` stores exactly these flashes.
 
@@ -296,11 +298,14 @@ def assert_flashes(
         message (category ``"message"``) or a ``(category, message)`` pair;
         ``None`` leaves them unchecked.
     :param values: the expected keyed values; ``None`` leaves them unchecked.
+    :param cookies: the ``Cookie`` header the request carried, to assert
+        what the client holds afterwards rather than what the response adds
+        (as for :func:`read_flash`).
     :returns: the state read, for further checks.
     :raises AssertionError: naming each category, message or key that
         differs, or saying that the response does not set the flash cookie.
     """
-    state = read_flash(middleware, response)
+    state = read_flash(middleware, response, cookies)
     if state is None:
         raise AssertionError(
             "the response does not set the flash cookie, so the client keeps "
