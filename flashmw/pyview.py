@@ -371,7 +371,10 @@ class _Connection:
         header = _cookie_header(scope)
         self.bind = _Browser(_first(header, bridge.cookie_name), 0).bind
         self.join_token = _first(header, bridge.join_cookie_name)
-        self.spent: set[str] = set()
+        # Nonce -> the topic that used it: a view that rejoins (the client
+        # does after a navigation whose event reply arrives late) brings
+        # its token again and must see the same flash.
+        self.spent: dict[str, str] = {}
         self.pending: dict[str, dict[str, Any]] = {}
         self.views: dict[str, LiveFlash] = {}
 
@@ -384,12 +387,13 @@ class _Connection:
             token = self.join_token
         found = None
         if token:
-            found = self.bridge.tokens.redeem(token, path, self.bind, self.spent)
+            elsewhere = {n for n, used_by in self.spent.items() if used_by != topic}
+            found = self.bridge.tokens.redeem(token, path, self.bind, elsewhere)
         if found is None:
             self.pending.pop(topic, None)
             return
         nonce, values = found
-        self.spent.add(nonce)
+        self.spent[nonce] = topic
         self.pending[topic] = values
 
     def adopt(self, socket: Any) -> LiveFlash:

@@ -457,6 +457,35 @@ def test_leave_carries_the_flash_to_about_once(run: Callable[..., None]) -> None
     run(scenario)
 
 
+def test_a_view_that_rejoins_after_navigating_keeps_its_flash(
+    run: Callable[..., None],
+) -> None:
+    # PyView's app.js, when the reply to the click that navigated arrives
+    # after the new view joined, leaves and joins that view again on the
+    # same topic with the same token: the notice must survive the rejoin.
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        page = await browser.page("/settings")
+        socket = await browser.connect()
+        await socket.join(page)
+        await socket.event("leave")
+        token = socket.navigation()["flash"]
+        assert LEAVING in await socket.join(page, redirect="/about", flash=token)
+        topic = socket.topic
+        payload = {
+            "params": {"_csrf_token": page.csrf, "_mounts": 0},
+            "session": page.session,
+            "static": "",
+            "redirect": BASE + "/about",
+            "flash": token,
+        }
+        await socket.send(topic, "phx_leave", {})
+        again = dict(await socket.send(topic, "phx_join", payload))
+        assert LEAVING in json.dumps(again["rendered"])
+
+    run(scenario)
+
+
 @pytest.mark.parametrize("how", ["push", "replace"])
 def test_navigate_carries_what_the_view_put(run: Callable[..., None], how: str) -> None:
     async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
