@@ -176,7 +176,7 @@ def settings_flow(browser: Browser) -> None:
     assert BLANK_NAME not in page.text
     assert 'value="Ann"' in page.text
 
-    dismissed = browser.post("/flash/clear", data={"key": "info"})
+    dismissed = browser.post("/_flash", data={"key": "info"})  # the endpoint
     assert dismissed.status_code == 204
     assert SAVED not in browser.get("/").text
 
