@@ -354,10 +354,11 @@ def plan(
         count += 1
         return f"{write_id}{count - 1}"
 
-    def alive(entry: Entry, visible: bool) -> bool:
-        return visible and not (consume and entry.consumed)
+    def alive(entry: Entry) -> bool:
+        """Whether the browser still holds ``entry`` after this response."""
+        return not (consume and entry.consumed)
 
-    live_messages = {id(e) for e in messages if alive(e, True)}
+    live_messages = {id(e) for e in messages if alive(e)}
     new_marks: list[Mark] = []
     made = int(now)
     for target, stamp in marks.items():
@@ -379,9 +380,7 @@ def plan(
         if cookie.kind == MESSAGES:
             keep = any(id(e) in live_messages for e in cookie.entries)
         else:
-            keep = any(
-                values.get(e.name) is e and alive(e, True) for e in cookie.entries
-            )
+            keep = any(values.get(e.name) is e and alive(e) for e in cookie.entries)
         if not keep:
             drop[_key(cookie)] = cookie
 
@@ -401,11 +400,11 @@ def plan(
             drop[cookie.name] = cookie
     groups: dict[str, list[Entry]] = {}
     for entry in messages:
-        if entry.cookie is None and alive(entry, True):
+        if entry.cookie is None and alive(entry):
             groups.setdefault(entry.name, []).append(entry)
     for entries in groups.values():
         outs.append(Out(fresh(), MESSAGES, entries))
-    new_values = [e for e in values.values() if e.cookie is None and alive(e, True)]
+    new_values = [e for e in values.values() if e.cookie is None and alive(e)]
     if new_values:
         outs.append(Out(fresh(), VALUES, new_values))
 
