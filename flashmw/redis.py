@@ -152,6 +152,7 @@ class SyncRedisStore(RedisStore):
         """Close the store's connections (not those of a client it shares)."""
         if self._owned:
             self._client.close()
+            self._client.connection_pool.disconnect()
 
 
 class AsyncRedisStore(RedisStore):
@@ -173,3 +174,4 @@ class AsyncRedisStore(RedisStore):
         """Close the store's connections (not those of a client it shares)."""
         if self._owned:
             await self._client.aclose()
+            await self._client.connection_pool.disconnect()
