@@ -380,6 +380,10 @@ def plan(
     drop = changes.drop
     for cookie in loaded.garbage:
         drop[_key(cookie)] = cookie
+    if None in marks:
+        # clear() hides what a store holds for this browser, read or not.
+        for cookie in loaded.waiting:
+            drop[cookie.name] = cookie
     for cookie in loaded.cookies:
         if cookie.kind == MESSAGES:
             keep = any(id(e) in live_messages for e in cookie.entries)

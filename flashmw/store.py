@@ -320,16 +320,13 @@ class Session:
     def read(self, keys: Sequence[str]) -> Sequence[bytes | None]:
         """Return the stored values for ``keys`` (the :data:`Taker` of ``_load``)."""
         flash = self.flash
-        store = flash._mw.store
-        if flash.unseen:
-            return [None] * len(keys)  # nobody sees it: what is inline is enough
-        if self.ahead is not None:
-            return [self.ahead.get(key) for key in keys]
-        if flash._mw._store_async:
-            # Only the ASGI adapter can await: it reads ahead, before the
-            # app runs. Anyone else sees the references wait.
-            return [None] * len(keys)
-        return take(cast(Store, store), keys)
+        # Nobody sees an unseen request: what is inline is enough. An async
+        # store can only be awaited by the ASGI adapter, which reads ahead
+        # before the app runs; what it did not read waits.
+        if flash.unseen or self.ahead is not None or flash._mw._store_async:
+            ahead = {} if flash.unseen or self.ahead is None else self.ahead
+            return [ahead.get(key) for key in keys]
+        return take(cast(Store, flash._mw.store), keys)
 
 
 class Work:

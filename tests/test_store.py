@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,18 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.sentinel
 from markupsafe import Markup
 
-from flashmw import Flash, FlashMiddleware
+from flashmw import ASGIFlashMiddleware, Flash, FlashMiddleware
 from flashmw.redis import RedisStore
+from flashmw.store import Store
+from flashmw.testing import read_flash
 
 from .conftest import MakeHarness
 from .harness import (
     ROUTES,
+    SECRET,
     ASGIHarness,
     FakeClock,
     Harness,
@@ -40,6 +45,8 @@ from .harness import (
     WSGIHarness,
     call_asgi,
     http_scope,
+    scenario_asgi_app,
+    scenario_wsgi_app,
     split_header,
 )
 from .test_values import ROUND_TRIPS, same
@@ -531,3 +538,324 @@ def test_a_restarted_server_serves_again(build: Build, own_server: RedisServer) 
     shown = harness.open("/show")
     assert [m for m in shown.body if m[1] == LONG.format(39)]
     assert len(shown.body) == 45
+
+
+def test_a_failing_app_whose_store_died_logs_what_is_lost(
+    build: Build,
+    own_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def read_kill_raise(flash: Flash, args: dict[str, str]) -> Reply:
+        flash.get_flashed_messages()
+        own_server.kill()
+        raise RuntimeError("the app failed after its store died")
+
+    monkeypatch.setitem(ROUTES, "/read-kill-raise", read_kill_raise)
+    harness = build(own_server)
+    _flash_long(harness)
+    with (
+        caplog.at_level(logging.WARNING, logger="flashmw"),
+        pytest.raises(RuntimeError, match="its store died"),
+    ):
+        harness.open("/read-kill-raise")
+    assert "back in AsyncRedisStore after the request failed" in caplog.text or (
+        "back in SyncRedisStore after the request failed" in caplog.text
+    )
+
+
+# -- what a reference may hold ---------------------------------------------
+
+
+def _signed(harness: Harness, document: Any) -> str:
+    mw = harness.app
+    value: str = mw._signer.sign(mw.serializer.dumps(document), mw._clock())
+    return value
+
+
+STAMP = [1_800_000_000_000, "abcdefgh", 1]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [[["key", "m"], ["key2", "m"]], [["r", ["abcdefgh0r", [STAMP]]]]],
+        [[["key", "m"]], [["m", ["abcdefgh0r", [STAMP]]]]],
+        [[["key", "m"]], [["r", ["abcdefgh0r"]]]],
+        [[["key", "m"]], [["r", "abcdefgh0r"]]],
+        [[["key", "m"]], [["r", ["another0r", [STAMP]]]]],
+        [[["key", "x"]], [["r", ["abcdefgh0r", [STAMP]]]]],
+        [[["", "m"]], [["r", ["abcdefgh0r", [STAMP]]]]],
+        [[["key", "m"]], [["r", ["abcdefgh0r", [STAMP, STAMP]]]]],
+        [[["key", "m"]], [["r", ["abcdefgh0r", [[1, 2, 3]]]]]],
+    ],
+    ids=[
+        "two-keys",
+        "not-a-reference",
+        "no-stamps",
+        "body-not-a-pair",
+        "other-name",
+        "marks",
+        "empty-key",
+        "two-stamps",
+        "bad-stamp",
+    ],
+)
+def test_a_malformed_reference_reads_as_empty_and_is_deleted(
+    build: Build, db: redis.Redis, redis_server: RedisServer, document: Any
+) -> None:
+    harness = build(redis_server)
+    harness.put_in_jar(_signed(harness, document), name="flash.abcdefgh0r")
+    db.config_resetstat()
+    shown = harness.open("/show")
+    assert shown.status == 200
+    assert shown.body == []
+    assert any("flash.abcdefgh0r=;" in h and DELETED in h for h in shown.set_cookies)
+    assert "getdel" not in _store_calls(db)
+
+
+def test_a_reference_read_without_a_store_is_deleted(
+    build: Build, db: redis.Redis, redis_server: RedisServer, make: MakeHarness
+) -> None:
+    harness = build(redis_server)
+    _flash_long(harness)
+    cookie = harness.jar()
+    assert cookie is not None
+    plain = make()  # the store switched off: what it held is out of reach
+    plain.load_jar(cookie)
+    shown = plain.open("/show")
+    assert shown.status == 200
+    assert shown.body == []
+    assert any(DELETED in header for header in shown.set_cookies)
+
+
+def test_a_bad_stored_value_reads_as_empty_and_its_reference_goes(
+    build: Build, db: redis.Redis, redis_server: RedisServer
+) -> None:
+    harness = build(redis_server)
+    _flash_long(harness)
+    (key,) = db.keys("flashmw:*")
+    db.set(key, b"not a signed flash value")
+    shown = harness.open("/show")
+    assert shown.status == 200
+    assert shown.body == []
+    assert _reference_names(harness) == []
+
+
+def test_a_stored_value_of_marks_is_refused(
+    build: Build, db: redis.Redis, redis_server: RedisServer
+) -> None:
+    harness = build(redis_server)
+    _flash_long(harness)
+    (key,) = db.keys("flashmw:*")
+    (name,) = _reference_names(harness)
+    suffix = name.removeprefix("flash.")
+    marks = [[["", 1]], [["x", [suffix, [[*STAMP, 1_800_000_000]]]]]]
+    db.set(key, _signed(harness, marks).encode())
+    shown = harness.open("/show")
+    assert shown.body == []
+    assert _reference_names(harness) == []
+
+
+def test_a_reference_whose_value_is_gone_waits_until_a_clear_hides_it(
+    build: Build, db: redis.Redis, redis_server: RedisServer
+) -> None:
+    harness = build(redis_server)
+    harness.open("/flash?c=info&m=Saved.")
+    _flash_long(harness)
+    (key,) = db.keys("flashmw:*")
+    db.delete(key)  # taken by an overlapping request, say
+    shown = harness.open("/show?peek=1")
+    assert shown.body == [["info", "Saved."]]
+    assert len(_reference_names(harness)) == 1  # it may still be put back
+    harness.open("/clear")
+    assert _reference_names(harness) == []
+
+
+def test_entries_stamped_before_max_age_are_gone_stored_or_waiting(
+    build: Build,
+    db: redis.Redis,
+    redis_server: RedisServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def slow_write(flash: Flash, args: dict[str, str]) -> Reply:
+        flash.get_flashed_messages(consume=False)  # the write's stamp is taken here
+        clock.advance(30)  # and the cookie is signed 30 s later
+        for i in range(int(args["n"])):
+            flash.add(LONG.format(i), args["c"])
+        return Reply(302)
+
+    monkeypatch.setitem(ROUTES, "/slow-write", slow_write)
+    harness = build(redis_server, max_age=600)
+    harness.open("/slow-write?c=kept&n=20")
+    harness.open("/slow-write?c=gone&n=20")
+    assert db.dbsize() == 2
+    db.delete(db.keys("flashmw:*")[0])  # one of them is waiting
+    clock.advance(590)  # the stamps are older than max_age, not the cookies
+    shown = harness.open("/show")
+    assert shown.status == 200
+    assert shown.body == []
+    assert _reference_names(harness) == []
+
+
+def test_references_that_do_not_fit_either_are_dropped_whole(
+    build: Build,
+    db: redis.Redis,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    harness = build(redis_server, max_total_size=450)
+    messages = "|".join(LONG.format(i) for i in range(10))
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        for category in ("a", "b", "c"):
+            harness.open(f"/flash?c={category}&m={messages}")
+    assert "dropped the 10 oldest" in caplog.text
+    assert len(_reference_names(harness)) == 2
+    shown = harness.open("/show")
+    assert [m[0] for m in shown.body] == ["b"] * 10 + ["c"] * 10
+
+
+def test_a_message_smaller_than_a_reference_is_not_sent_to_the_store(
+    build: Build,
+    db: redis.Redis,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    harness = build(redis_server, max_total_size=500)
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        for text in ("One.", "Two.", "Three."):
+            harness.open(f"/flash?c={text}&m={text}")
+    assert db.dbsize() == 0
+    assert "dropped the 1 oldest" in caplog.text
+    assert harness.open("/show").body == [["Two.", "Two."], ["Three.", "Three."]]
+
+
+# -- stores that misbehave, and options ------------------------------------
+
+
+class BrokenStore:
+    """A sync store whose ``take`` answers nonsense."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.values: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes, ttl: int) -> None:
+        self.values[key] = data
+
+    def take(self, keys: Sequence[str]) -> Any:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    "answer", [None, [], ["text"], [b"a", b"b"]], ids=["none", "short", "str", "long"]
+)
+def test_a_store_answering_nonsense_is_a_failed_read(
+    answer: Any, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = BrokenStore(answer)
+    harness = WSGIHarness(store=store, clock=clock)
+    _flash_long(harness)
+    assert len(store.values) == 1
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        shown = harness.open("/show")
+    assert shown.status == 200
+    assert shown.body == []
+    assert "could not read the stored flash from BrokenStore (TypeError" in caplog.text
+    assert len(_reference_names(harness)) == 1
+
+
+def test_a_flash_written_outside_the_asgi_adapter_stays_inline(
+    db: redis.Redis, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Flash._with_headers is the entry point of any adapter; without the
+    # ASGI adapter's await, an async store cannot be called.
+    store = RedisStore(redis.asyncio.Redis(port=redis_server.port))
+    mw = ASGIFlashMiddleware(scenario_asgi_app, secret_key=SECRET, store=store)
+    flash = Flash(mw, _NoHeaders(), secure=False)
+    flash.add("x" * 5000)
+    flash.add("Small.")
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        headers = flash._with_headers(200, [], "Vary", "Set-Cookie")
+    assert "dropped the 1 oldest" in caplog.text
+    (set_cookie,) = [v for n, v in headers if n == "Set-Cookie"]
+    state = read_flash(mw, [("Set-Cookie", set_cookie)])
+    assert state is not None
+    assert state.messages == [("message", "Small.")]
+    assert db.dbsize() == 0
+
+
+class _NoHeaders:
+    def get(self, name: str) -> str | None:
+        return None
+
+
+class AsyncOnly:
+    async def put(self, key: str, data: bytes, ttl: int) -> None:
+        """Nothing."""
+
+    async def take(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [None] * len(keys)
+
+
+def test_the_store_option_is_checked_at_construction() -> None:
+    with pytest.raises(ValueError, match="store must have put"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, store=object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="store must have sync put and take"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, store=AsyncOnly())
+    with pytest.raises(ValueError, match="store must have async put and take"):
+        ASGIFlashMiddleware(
+            scenario_asgi_app, secret_key=SECRET, store=BrokenStore(None)
+        )
+    sync: Store = BrokenStore(None)
+    assert (
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, store=sync).store is sync
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"timeout": math.nan}, "timeout must be a positive number"),
+        ({"timeout": True}, "timeout must be a number of seconds"),
+        ({"timeout": "1"}, "timeout must be a number of seconds"),
+        ({"prefix": b"x"}, "prefix must be a str"),
+    ],
+)
+def test_redis_store_options_are_checked(options: dict[str, Any], words: str) -> None:
+    client = redis.Redis()
+    with pytest.raises(ValueError, match=words):
+        RedisStore(client, **options)
+    client.close()
+
+
+def test_redis_store_needs_a_redis_client() -> None:
+    with pytest.raises(ValueError, match=r"client must be a redis\.Redis"):
+        RedisStore("redis://localhost")  # type: ignore[call-overload]
+
+
+def test_redis_store_times_out_on_a_server_that_does_not_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A listening socket that never answers: a server that hangs.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        store = RedisStore(redis.Redis(port=silent.getsockname()[1]), timeout=0.05)
+        assert (
+            repr(store) == f"<SyncRedisStore localhost:{silent.getsockname()[1]} db=0>"
+        )
+        with pytest.raises(redis.TimeoutError):
+            store.take(["key"])
+        store.close()
+
+
+def test_redis_store_uses_a_pool_it_cannot_copy_as_it_is() -> None:
+    sentinel = redis.sentinel.Sentinel([("127.0.0.1", _free_port())])  # type: ignore[no-untyped-call]
+    client = sentinel.master_for("flash")  # type: ignore[no-untyped-call]
+    store = RedisStore(client)
+    assert store._client is client
+    store.close()  # not ours: left open
+    client.close()
