@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.asyncio.sentinel
 import redis.sentinel
 from markupsafe import Markup
 
@@ -680,16 +681,16 @@ def test_entries_stamped_before_max_age_are_gone_stored_or_waiting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def slow_write(flash: Flash, args: dict[str, str]) -> Reply:
-        flash.get_flashed_messages(consume=False)  # the write's stamp is taken here
-        clock.advance(30)  # and the cookie is signed 30 s later
-        for i in range(int(args["n"])):
-            flash.add(LONG.format(i), args["c"])
+        flash.get_flashed_messages(consume=False)  # the stamp is taken here
+        clock.advance(30)  # and the cookies are signed 30 s later
+        for category in ("stored", "waiting"):
+            for i in range(20):
+                flash.add(LONG.format(i), category)
         return Reply(302)
 
     monkeypatch.setitem(ROUTES, "/slow-write", slow_write)
     harness = build(redis_server, max_age=600)
-    harness.open("/slow-write?c=kept&n=20")
-    harness.open("/slow-write?c=gone&n=20")
+    harness.open("/slow-write")
     assert db.dbsize() == 2
     db.delete(db.keys("flashmw:*")[0])  # one of them is waiting
     clock.advance(590)  # the stamps are older than max_age, not the cookies
@@ -859,3 +860,23 @@ def test_redis_store_uses_a_pool_it_cannot_copy_as_it_is() -> None:
     assert store._client is client
     store.close()  # not ours: left open
     client.close()
+
+
+def test_an_async_redis_store_leaves_a_pool_it_cannot_copy_open() -> None:
+    sentinel = redis.asyncio.sentinel.Sentinel([("127.0.0.1", _free_port())])  # type: ignore[no-untyped-call]
+    client = sentinel.master_for("flash")
+    store = RedisStore(client)
+    assert store._client is client
+    asyncio.run(store.aclose())
+
+
+def test_read_flash_verifies_references_and_leaves_what_they_hold(
+    build: Build, db: redis.Redis, redis_server: RedisServer
+) -> None:
+    harness = build(redis_server)
+    messages = "|".join(LONG.format(i) for i in range(20))
+    written = harness.open(f"/flash?c=error&m={messages}")
+    state = read_flash(harness.app, written.headers)
+    assert state is not None
+    assert not state  # stored, not inline
+    assert db.dbsize() == 1  # and still there: nothing was taken
