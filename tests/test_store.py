@@ -880,3 +880,12 @@ def test_read_flash_verifies_references_and_leaves_what_they_hold(
     assert state is not None
     assert not state  # stored, not inline
     assert db.dbsize() == 1  # and still there: nothing was taken
+
+
+def test_on_overflow_error_counts_the_store_as_room(
+    build: Build, db: redis.Redis, redis_server: RedisServer
+) -> None:
+    harness = build(redis_server, on_overflow="error")
+    _flash_long(harness)  # 20 KB: no FlashOverflowError, the store takes it
+    assert db.dbsize() == 1
+    assert len(harness.open("/show").body) == 40
