@@ -37,6 +37,7 @@ TEST_REQUIRES = [
     "cryptography>=42",  # encrypt=True
     "django>=4.2",  # flashmw.django and the Django example
     "django-stubs",
+    "redis>=5",  # store=RedisStore(...), against a real redis-server
     # tests/test_pyview.py; pyview-web needs 3.11+, so 3.10 skips those tests
     PYVIEW + '; python_version >= "3.11"',
 ]
@@ -79,6 +80,8 @@ setup(
         # encrypt=True: AES-256-GCM cookies
         "crypto": ["cryptography>=42"],
         "django": ["django>=4.2"],
+        # store=flashmw.redis.RedisStore(...): Redis or Valkey
+        "redis": ["redis>=5"],
         "flask": ["flask>=3.0", "jinja2>=3.1"],
         # tox -e docs: Sphinx, Markdown pages, and what autodoc imports
         "docs": ["sphinx>=7.2", "myst-parser>=2", "django>=4.2", "flask>=3.0"],

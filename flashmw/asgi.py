@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
 from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
 from .state import Flash
+from .store import (
+    put_async,
+    read_ahead,
+    read_ahead_keys,
+    restore_work,
+    restored,
+    settle_async,
+    take_async,
+)
+
+if TYPE_CHECKING:
+    from .store import AsyncStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -89,6 +101,7 @@ class _Sender:
             await self.flush()
         elif kind == "websocket.accept":
             self._open = False
+            await settle_async(self._flash, 200)
             set_cookies = self._flash._set_cookies(200)
             if set_cookies:
                 headers = [
@@ -109,6 +122,7 @@ class _Sender:
             return
         self._open = False
         if self._flash._commit():
+            await settle_async(self._flash, held.get("status", 200))
             held = _with_flash_headers(self._flash, held)
         await self._send(held)
 
@@ -125,6 +139,8 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
     :class:`~flashmw.base.BaseFlashMiddleware`.
     """
 
+    _async_io = True  # its store is an AsyncStore, awaited
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket"):
@@ -136,6 +152,12 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             scope.get("scheme") in ("https", "wss"),
             scope.get("method") == "HEAD",
         )
+        store = cast("AsyncStore | None", self.store)
+        if store is not None:
+            # The flash API is sync: references are read before the app runs.
+            keys = read_ahead_keys(flash)
+            if keys:
+                read_ahead(flash, keys, await take_async(store, keys))
         if kind == "websocket":
             flash._state()  # decode at connect: the handshake is the only request
         scope[ENVIRON_KEY] = flash
@@ -150,9 +172,17 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         token = current.set(flash)
         try:
             await app(scope, receive, sender)
+        except BaseException:
+            if store is not None:
+                # Nothing was shown: what the request took goes back.
+                restored(flash, await put_async(store, restore_work(flash)))
+            raise
         finally:
             current.reset(token)
         await sender.flush()
+        if store is not None:
+            # An app that sent no response showed nothing either.
+            restored(flash, await put_async(store, restore_work(flash)))
 
     async def _endpoint_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the JSON endpoint (see :mod:`flashmw.endpoint`)."""

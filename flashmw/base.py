@@ -13,7 +13,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from .cookies import CookieWriter, find_cookies, is_token
 from .endpoint import check_endpoint
@@ -36,6 +36,9 @@ from .request import (
     is_subresource,
 )
 from .signing import CookieCodec, CookieSigner
+from .store import AsyncStore, Store, Taker, check_store, decode_reference
+from .store import is_reference as _is_reference
+from .store import load as _load_with_store
 from .transport import DEFAULT_HTMX_MAX_BYTES, check_htmx_options
 from .values import Serializer, TaggedJSONSerializer
 
@@ -220,8 +223,16 @@ class BaseFlashMiddleware(Generic[AppT]):
     :param endpoint: a path (such as ``"/_flash"``) the middleware answers
         itself: the JSON endpoint and, below it, the client kit's
         ``flash.js`` and ``flash.css``. ``None``: no endpoint.
+    :param store: a server-side store for what does not fit in the cookies
+        (see :mod:`flashmw.store` and ``docs/store.md``): a
+        :class:`~flashmw.store.Store` for WSGI, an
+        :class:`~flashmw.store.AsyncStore` for ASGI, such as
+        :class:`flashmw.redis.RedisStore`. ``None``: cookies only.
     :raises ValueError: for any option a middleware cannot work with.
     """
+
+    #: Whether the adapter awaits its store (ASGI) or calls it (WSGI).
+    _async_io: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -250,8 +261,11 @@ class BaseFlashMiddleware(Generic[AppT]):
         htmx: bool = False,
         htmx_max_bytes: int = DEFAULT_HTMX_MAX_BYTES,  # bytes of HX-Trigger
         endpoint: str | None = None,  # a path such as "/_flash"
+        store: Store | AsyncStore | None = None,
     ) -> None:
         self.app = app
+        self.store = check_store(store, self._async_io)
+        self._store_async = self.store is not None and self._async_io
         secret_key = _check_key(secret_key, "secret_key")
         if isinstance(fallback_keys, (str, bytes)):
             raise ValueError(
@@ -426,8 +440,11 @@ class BaseFlashMiddleware(Generic[AppT]):
             headers, self._destinations
         )
 
-    def _load(self, header: str | None) -> Loaded:
+    def _load(self, header: str | None, take: Taker | None = None) -> Loaded:
         """Decode the flash cookies in ``header`` (a ``Cookie`` header).
+
+        With a store, ``take`` reads what the references point to (see
+        :func:`flashmw.store.load`).
 
         Invalid cookies are logged at DEBUG and deleted by the next response
         that writes; of several valid cookies with one name (one planted by
@@ -456,6 +473,8 @@ class BaseFlashMiddleware(Generic[AppT]):
                     )
                 if name == self.cookie_name:
                     parts = decode_legacy(self, name, raw, now)
+                elif self.store is not None and _is_reference(self, name):
+                    parts = [decode_reference(self, name, raw, now)]
                 else:
                     parts = [decode(self, name, raw, now)]
             # The serializer is pluggable: whatever it raises, a bad cookie
@@ -475,7 +494,10 @@ class BaseFlashMiddleware(Generic[AppT]):
                     continue  # on a tie, the first one sent
             by_name[name] = parts
         stored = [part for parts in by_name.values() for part in parts]
-        loaded = resolve(stored, self.max_age * 1000, int(now * 1000))
+        if self.store is not None:
+            loaded = _load_with_store(self, stored, take, now)
+        else:
+            loaded = resolve(stored, self.max_age * 1000, int(now * 1000))
         # A name with a valid cookie is kept: deleting it would delete both.
         loaded.garbage.extend(
             Stored(name, "", 0) for name in invalid if name not in by_name

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import binascii
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import FlashOverflowError
@@ -107,6 +107,7 @@ class Loaded:
         "mark_cookies",
         "garbage",
         "newest",
+        "waiting",
     )
 
     def __init__(self) -> None:
@@ -117,6 +118,9 @@ class Loaded:
         self.mark_cookies: list[Stored] = []
         self.garbage: list[Stored] = []  # cookies that can never show again
         self.newest = -1  # the latest millisecond any cookie read was stamped
+        # References to a store whose entries this request could not read
+        # (see flashmw.store): kept as they are, and counted in the limits.
+        self.waiting: list[Stored] = []
 
 
 def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Stored:
@@ -291,6 +295,9 @@ class Out:
     """A cookie a response sets: what it holds, and its signed value."""
 
     __slots__ = ("suffix", "kind", "entries", "marks", "value", "size")
+    #: Whether the overflow policy must keep or drop it whole (a reference
+    #: to a store, whose entries are not in its value).
+    whole = False
 
     def __init__(
         self,
@@ -331,6 +338,7 @@ def plan(
     now: float,
     https: bool,
     dry: bool = False,
+    offload: Callable[[Changes], None] | None = None,
 ) -> Changes:
     """Decide which cookies a response deletes and sets.
 
@@ -341,6 +349,8 @@ def plan(
     :param consume: whether what was read is gone after this response.
     :param dry: raise :class:`~flashmw.FlashOverflowError` instead of
         dropping what does not fit (``on_overflow="error"``).
+    :param offload: with a store (see :mod:`flashmw.store`): moves what
+        does not fit inline to the store before anything is dropped.
     """
     changes = Changes()
     count = 0
@@ -376,6 +386,10 @@ def plan(
     drop = changes.drop
     for cookie in loaded.garbage:
         drop[_key(cookie)] = cookie
+    if None in marks:
+        # clear() hides what a store holds for this browser, read or not.
+        for cookie in loaded.waiting:
+            drop[cookie.name] = cookie
     for cookie in loaded.cookies:
         if cookie.kind == MESSAGES:
             keep = any(id(e) in live_messages for e in cookie.entries)
@@ -413,7 +427,9 @@ def plan(
         _convert_legacy(loaded, changes, legacy[0].name)
     if not outs and not drop:
         return changes
-    _encode_all(mw, changes, now, https, dry)
+    _encode_all(mw, changes, now, https, dry, split=offload is None)
+    if offload is not None:
+        offload(changes)
     _fit(mw, loaded, changes, now, dry)
     return changes
 
@@ -445,9 +461,18 @@ def _convert_legacy(loaded: Loaded, changes: Changes, name: str) -> None:
 
 
 def _encode_all(
-    mw: BaseFlashMiddleware[Any], changes: Changes, now: float, https: bool, dry: bool
+    mw: BaseFlashMiddleware[Any],
+    changes: Changes,
+    now: float,
+    https: bool,
+    dry: bool,
+    *,
+    split: bool = True,
 ) -> None:
-    """Sign every cookie to set, splitting those that are too big."""
+    """Sign every cookie to set, splitting those that are too big.
+
+    With ``split=False`` (a store takes what is too big) they are kept whole.
+    """
     writer = mw._writers[https]
     prefix = len(mw.cookie_name) + 1
     encoded: list[Out] = []
@@ -456,7 +481,7 @@ def _encode_all(
         out = pending.pop()
         _encode(mw, out, now)
         size = writer.size(prefix + len(out.suffix), len(out.value))
-        if size <= mw.max_cookie_size:
+        if size <= mw.max_cookie_size or not split:
             encoded.append(out)
             continue
         if dry:
@@ -510,7 +535,7 @@ def _fit(
     # A 0.1 cookie is never kept beside changes: plan() converted it.
     kept: list[Stored | Out] = [
         c
-        for c in (*loaded.cookies, *loaded.mark_cookies)
+        for c in (*loaded.cookies, *loaded.mark_cookies, *loaded.waiting)
         if not c.legacy and c.name not in drop
     ]
     live = [*kept, *changes.outs]
@@ -542,7 +567,7 @@ def _fit(
         changes.dropped_entries += 1
         entries -= 1
         size -= oldest.size
-        if isinstance(oldest, Out) and len(oldest.entries) > 1:
+        if isinstance(oldest, Out) and len(oldest.entries) > 1 and not oldest.whole:
             # A cookie this response writes loses its oldest entry only.
             del oldest.entries[0]
             _encode(mw, oldest, now)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
 from .layout import Changes, Entry, Loaded, Stamp, new_write_id, plan
+from .store import Session, changes_for, offload
 from .transport import with_trigger
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ class Flash:
         "_write",
         "_seq",
         "_sent",
+        "_store",
     )
 
     _loaded: Loaded | None  # None until the cookies are decoded
@@ -88,6 +91,7 @@ class Flash:
     _ms: int  # when this request first touched its flash, in milliseconds
     _write: str | None  # this request's write id, made on the first write
     _seq: int
+    _store: Session | None
 
     def __init__(
         self,
@@ -104,6 +108,8 @@ class Flash:
         self._kept = False
         self._loaded = None
         self._sent = False
+        # With a server-side store: what this request read and stored.
+        self._store = None if middleware.store is None else Session(self)
 
     # -- loading --------------------------------------------------------
 
@@ -133,7 +139,10 @@ class Flash:
             return self._messages
         if self._sent:
             return self._late_state()
-        loaded = self._loaded = self._mw._load(self._headers.get("cookie"))
+        store = self._store
+        loaded = self._loaded = self._mw._load(
+            self._headers.get("cookie"), None if store is None else store.read
+        )
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
         self._ms = max(int(self._mw._clock() * 1000), loaded.newest + 1)
@@ -374,9 +383,13 @@ class Flash:
         if self._mw.on_overflow == "error":
             self._plan(consume=not self._kept, dry=True)
 
-    def _plan(self, *, consume: bool, dry: bool = False) -> Changes:
+    def _plan(self, *, consume: bool, dry: bool = False, store: bool = True) -> Changes:
         loaded = self._loaded
         assert loaded is not None
+        now = self._mw._clock()
+        spill = None
+        if store and self._store is not None:
+            spill = partial(offload, self._mw, loaded, now=now, https=self._secure)
         return plan(
             self._mw,
             loaded,
@@ -385,9 +398,10 @@ class Flash:
             marks=self._marks,
             consume=consume,
             write_id=self._write or "",
-            now=self._mw._clock(),
+            now=now,
             https=self._secure,
             dry=dry,
+            offload=spill,
         )
 
     def _with_headers(
@@ -426,6 +440,13 @@ class Flash:
         Only call when :attr:`touched`.
         """
         self._state()
-        consume = not (self._kept or status >= 500 or status == 304 or self.unseen)
-        changes = self._plan(consume=consume)
+        consume = self._consumes(status)
+        if self._store is not None:
+            changes = changes_for(self, consume)
+        else:
+            changes = self._plan(consume=consume)
         return self._mw._render(changes, self._secure)
+
+    def _consumes(self, status: int) -> bool:
+        """Tell whether a response with ``status`` consumes what was read."""
+        return not (self._kept or status >= 500 or status == 304 or self.unseen)

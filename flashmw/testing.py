@@ -36,6 +36,7 @@ from .base import BaseFlashMiddleware
 from .cookies import find_cookies
 from .layout import decode, decode_legacy
 from .state import wanted_categories
+from .store import decode_reference, is_reference
 from .wsgi import FlashMiddleware
 
 __all__ = [
@@ -202,7 +203,9 @@ def read_flash(
 ) -> FlashState | None:
     """Return the flash state the client holds after ``response``.
 
-    Nothing is consumed: this only decodes ``Set-Cookie`` headers.
+    Nothing is consumed: this only decodes ``Set-Cookie`` headers. With a
+    ``store``, what the cookies refer to is left out: reading it would
+    take it from the store.
 
     :param middleware: the middleware, or a dict of its keyword options.
     :param response: a werkzeug/Flask, httpx/Starlette, WebOb or Django response,
@@ -232,6 +235,8 @@ def read_flash(
         try:
             if name == mw.cookie_name:
                 decode_legacy(mw, name, value, now)
+            elif mw.store is not None and is_reference(mw, name):
+                decode_reference(mw, name, value, now)
             else:
                 decode(mw, name, value, now)
         except ValueError as exc:

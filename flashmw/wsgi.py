@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
 from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
 from .state import Flash
+from .store import put, restore_work, restored
+
+if TYPE_CHECKING:
+    from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -207,6 +211,12 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             streamed = _Body(response, body)
             streamed.start()
             return streamed
+        except BaseException:
+            if flash._store is not None:
+                # Nothing was shown: what the request took goes back.
+                puts = restore_work(flash)
+                restored(flash, put(cast("Store", self.store), puts))
+            raise
         finally:
             current.reset(token)
 
