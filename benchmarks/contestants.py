@@ -25,7 +25,7 @@ from benchmarks.traffic import NEW, SECRET, SEEDED, Environ, Message, Receive, S
 SCENARIOS = ("S1", "S2", "S3")
 PATHS = {"seed": "/seed", "S1": "/s1", "S2": "/s2", "S3": "/s3"}
 
-#: What a scenario must do to the flash cookie: ``absent`` (no Set-Cookie),
+#: What a scenario must do to the flash cookie(s): ``absent`` (no Set-Cookie),
 #: ``set`` (a new value) or ``deleted`` (Max-Age=0 or an expired date).
 EXPECTED = {"S1": "absent", "S2": "deleted", "S3": "set"}
 
