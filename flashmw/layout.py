@@ -381,6 +381,90 @@ def plan(
     :param dry: raise :class:`~flashmw.FlashOverflowError` instead of
         dropping what does not fit (``on_overflow="error"``).
     """
+    if (
+        not marks
+        and not values
+        and not loaded.marks
+        and not loaded.mark_cookies
+        and all(c.kind == MESSAGES and not c.legacy for c in loaded.cookies)
+        and not any(c.legacy for c in loaded.garbage)
+    ):
+        return plan_messages(
+            mw, loaded, messages, consume, write_id, now=now, https=https, dry=dry
+        )
+    return plan_general(
+        mw,
+        loaded,
+        messages=messages,
+        values=values,
+        marks=marks,
+        consume=consume,
+        write_id=write_id,
+        now=now,
+        https=https,
+        dry=dry,
+    )
+
+
+def plan_messages(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    messages: list[Entry],
+    consume: bool,
+    write_id: str,
+    *,
+    now: float,
+    https: bool,
+    dry: bool = False,
+) -> Changes:
+    """:func:`plan_general` where only list messages are in play.
+
+    The common case: no keyed values, no marks read or made, no 0.1
+    cookie. A stored cookie goes when none of its messages is left; the
+    new messages of each category make one cookie.
+    """
+    changes = Changes()
+    drop = changes.drop
+    for cookie in loaded.garbage:
+        drop[cookie.name] = cookie
+    kept: set[int] = set()  # ids of the stored cookies with a message left
+    groups: dict[str, list[Entry]] = {}
+    for entry in messages:
+        if consume and entry.consumed:
+            continue
+        if entry.cookie is None:
+            groups.setdefault(entry.name, []).append(entry)
+        else:
+            kept.add(id(entry.cookie))
+    for cookie in loaded.cookies:
+        if id(cookie) not in kept:
+            drop[cookie.name] = cookie
+    if groups:
+        changes.outs = [
+            Out(f"{write_id}{number}", MESSAGES, entries)
+            for number, entries in enumerate(groups.values())
+        ]
+    elif not drop:
+        return changes
+    _encode_all(mw, changes, now, https, dry)
+    _fit(mw, loaded, changes, now, dry)
+    return changes
+
+
+def plan_general(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    *,
+    messages: list[Entry],
+    values: dict[str, Entry],
+    marks: dict[str | None, Stamp],
+    consume: bool,
+    write_id: str,
+    now: float,
+    https: bool,
+    dry: bool = False,
+) -> Changes:
+    """:func:`plan` for any flash: marks, keyed values, a 0.1 cookie."""
     changes = Changes()
     count = 0
 

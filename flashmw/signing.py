@@ -109,6 +109,24 @@ def _stamp(now: float) -> str:
     return text
 
 
+# The reverse of _stamp's cache: cookies read in one request, and in one
+# second, were mostly signed in the same second.
+_last_read: tuple[str, int] = ("", -1)
+
+
+def _stamp_seconds(text: str) -> int:
+    """Return the seconds a timestamp's text encodes (strict base64url).
+
+    :raises binascii.Error: if it is not base64url.
+    """
+    global _last_read  # noqa: PLW0603 (a one-entry cache)
+    cached_text, seconds = _last_read
+    if text != cached_text:
+        seconds = int.from_bytes(_b64decode(text), "big")
+        _last_read = (text, seconds)
+    return seconds
+
+
 if sys.version_info >= (3, 11):
 
     def _a2b(data: bytes) -> bytes:
@@ -244,7 +262,7 @@ class CookieSigner:
         else:
             raise BadSignature("signature does not match")
         try:
-            signed_at = int.from_bytes(_b64decode(stamp), "big")
+            signed_at = _stamp_seconds(stamp)
             data = _b64decode(payload)
         except (binascii.Error, ValueError):
             raise BadSignature("signed parts are not base64") from None
