@@ -72,7 +72,9 @@ class Outcome:
 
         :raises LookupError: if the response set none of them.
         """
-        pairs = [f"{cookie}={value}" for cookie, value, d in self._family(name) if not d]
+        pairs = [
+            f"{cookie}={value}" for cookie, value, d in self._family(name) if not d
+        ]
         if not pairs:
             raise LookupError(f"the response did not set cookie {name!r}")
         return "; ".join(pairs)

@@ -393,8 +393,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         )
         # The default serializer stores any ASCII text: no need to ask it.
         self._ascii_is_valid = (
-            getattr(type(serializer), "validate", None)
-            is TaggedJSONSerializer.validate
+            getattr(type(serializer), "validate", None) is TaggedJSONSerializer.validate
         )
         snapshot = getattr(serializer, "snapshot", None)
         self._snapshot: Callable[[Any], Any] = (

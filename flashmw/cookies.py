@@ -66,7 +66,8 @@ def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
         if after < end and header[after] == ".":
             # Up to one character past the longest suffix, so that a longer
             # one is seen and refused.
-            stop = _SUFFIX_RUN.match(header, after + 1).end()
+            run = _SUFFIX_RUN.match(header, after + 1)
+            stop = run.end() if run else after + 1  # the pattern matches ""
             if stop == after + 1 or stop - after - 1 > MAX_SUFFIX:
                 at = header.find(name, at + 1)
                 continue

@@ -357,7 +357,8 @@ _decoder = json.JSONDecoder(
     parse_constant=_reject_constant,
     object_pairs_hook=_unique_keys,
 )
-_scan_once = _decoder.scan_once
+# The C scanner json.JSONDecoder builds (typeshed does not declare it).
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_decoder, "scan_once")  # noqa: B009
 
 
 def _parse(text: str) -> Any:
