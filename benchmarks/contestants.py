@@ -25,7 +25,7 @@ from benchmarks.traffic import NEW, SECRET, SEEDED, Environ, Message, Receive, S
 SCENARIOS = ("S1", "S2", "S3")
 PATHS = {"seed": "/seed", "S1": "/s1", "S2": "/s2", "S3": "/s3"}
 
-#: What a scenario must do to the flash cookie: ``absent`` (no Set-Cookie),
+#: What a scenario must do to the flash cookie(s): ``absent`` (no Set-Cookie),
 #: ``set`` (a new value) or ``deleted`` (Max-Age=0 or an expired date).
 EXPECTED = {"S1": "absent", "S2": "deleted", "S3": "set"}
 
@@ -360,6 +360,40 @@ def _django() -> Contestant:
     )
 
 
+def _flashmw_wsgi_django() -> Contestant:
+    from benchmarks.django_site import handlers
+    from flashmw import FlashMiddleware
+
+    _, without = handlers(SECRET)
+    return Contestant(
+        "flashmw-wsgi-django",
+        "flashmw WSGI (Django view)",
+        True,
+        "wsgi",
+        "flash",
+        FlashMiddleware(without, secret_key=SECRET),
+        without,
+    )
+
+
+def _flashmw_asgi_litestar() -> Contestant:
+    from litestar.middleware import DefineMiddleware
+
+    from benchmarks.litestar_site import litestar_app
+    from flashmw import ASGIFlashMiddleware
+
+    installed = [DefineMiddleware(ASGIFlashMiddleware, secret_key=SECRET)]
+    return Contestant(
+        "flashmw-asgi-litestar",
+        "flashmw ASGI (Litestar route)",
+        True,
+        "asgi",
+        "flash",
+        litestar_app(_flashmw_by_request(), installed),
+        litestar_app(NO_MACHINERY, []),
+    )
+
+
 def _starlette() -> Contestant:
     from starlette.middleware import Middleware
     from starlette.middleware.sessions import SessionMiddleware
@@ -400,6 +434,20 @@ _BUILDERS: tuple[tuple[str, str, bool, str, Callable[[], Contestant]], ...] = (
         True,
         "asgi",
         _flashmw_asgi_starlette,
+    ),
+    (
+        "flashmw-wsgi-django",
+        "flashmw WSGI (Django view)",
+        True,
+        "wsgi",
+        _flashmw_wsgi_django,
+    ),
+    (
+        "flashmw-asgi-litestar",
+        "flashmw ASGI (Litestar route)",
+        True,
+        "asgi",
+        _flashmw_asgi_litestar,
     ),
     ("flask", "Flask 3.1 flash (session)", False, "wsgi", _flask),
     ("django", "Django 5.2 messages (CookieStorage)", False, "wsgi", _django),

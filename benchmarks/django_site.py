@@ -1,8 +1,9 @@
 """A bare Django project in one module: settings, views and URLconf.
 
-Django keeps settings process-wide, so both handlers (with and without
-``MessageMiddleware``) share these views; a view uses the messages
-framework exactly when the middleware installed it on the request.
+Django keeps settings process-wide, so every handler (with and without
+``MessageMiddleware``, and the one flashmw wraps) shares these views; a
+view uses flashmw when flashmw wrapped the handler, the messages framework
+when its middleware installed it on the request, and nothing otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
 
 from benchmarks.traffic import NEW, SEEDED
+from flashmw import get_flash
+from flashmw.context import ENVIRON_KEY
 
 _MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
 _LEVELS = {"info": messages.INFO, "warning": messages.WARNING, "error": messages.ERROR}
@@ -25,7 +28,10 @@ _LEVELS = {"info": messages.INFO, "warning": messages.WARNING, "error": messages
 def seed(request: Any) -> HttpResponse:
     """Store the three S1/S2 messages."""
     for category, text in SEEDED:
-        messages.add_message(request, _LEVELS[category], text)
+        if ENVIRON_KEY in request.META:
+            get_flash(request.META).add(text, category)
+        else:
+            messages.add_message(request, _LEVELS[category], text)
     return HttpResponse(b"seeded", content_type="text/plain")
 
 
@@ -35,18 +41,23 @@ def untouched(request: Any) -> HttpResponse:
 
 
 def consume(request: Any) -> HttpResponse:
-    """S2: read every message (or pretend to, without the middleware)."""
-    if hasattr(request, "_messages"):
+    """S2: read every message (or pretend to, without any machinery)."""
+    if ENVIRON_KEY in request.META:
+        flash = get_flash(request.META)
+        count = len(flash.get_flashed_messages(with_categories=True))
+    elif hasattr(request, "_messages"):
         count = len(list(messages.get_messages(request)))
     else:
-        count = len(SEEDED)
+        count = len(list(SEEDED))
     return HttpResponse(str(count).encode("ascii"), content_type="text/plain")
 
 
 def flash_and_redirect(request: Any) -> HttpResponseRedirect:
-    """S3: add one message (with the middleware) and redirect."""
-    if hasattr(request, "_messages"):
-        category, text = NEW
+    """S3: add one message (with some machinery) and redirect."""
+    category, text = NEW
+    if ENVIRON_KEY in request.META:
+        get_flash(request.META).add(text, category)
+    elif hasattr(request, "_messages"):
         messages.add_message(request, _LEVELS[category], text)
     return HttpResponseRedirect("/")
 

@@ -31,28 +31,53 @@ class Outcome:
     set_cookies: list[str] = field(default_factory=list)
     body: bytes = b""
 
-    def cookie(self, name: str) -> str:
-        """Classify what the response did to cookie ``name``.
+    def _family(self, name: str) -> list[tuple[str, str, bool]]:
+        """``(cookie name, value, deleted)`` of each Set-Cookie in the family.
 
-        :returns: ``"absent"``, ``"set"`` or ``"deleted"``.
+        The family of ``name`` is ``name`` itself and every ``name.<suffix>``:
+        flashmw keeps its flash in several small cookies named so.
         """
+        found = []
         for header in self.set_cookies:
             first, _, attributes = header.partition(";")
-            if first.partition("=")[0].strip() != name:
+            cookie, _, value = first.partition("=")
+            cookie = cookie.strip()
+            if cookie != name and not cookie.startswith(name + "."):
                 continue
             attributes = attributes.lower()
-            if "max-age=0" in attributes or "01 jan 1970" in attributes:
-                return "deleted"
-            return "set"
-        return "absent"
+            deleted = "max-age=0" in attributes or "01 jan 1970" in attributes
+            found.append((cookie, value.strip(), deleted))
+        return found
+
+    def cookie(self, name: str) -> str:
+        """Classify what the response did to the cookies of ``name``'s family.
+
+        :returns: ``"absent"`` (no Set-Cookie), ``"set"`` (only new values),
+            ``"deleted"`` (only deletions) or ``"mixed"``.
+        """
+        found = self._family(name)
+        if not found:
+            return "absent"
+        deleted = {d for _, _, d in found}
+        if deleted == {True}:
+            return "deleted"
+        return "set" if deleted == {False} else "mixed"
+
+    def deleted(self, name: str) -> set[str]:
+        """Return the names of the family's cookies this response deleted."""
+        return {cookie for cookie, _, d in self._family(name) if d}
 
     def value(self, name: str) -> str:
-        """Return ``name=value`` as the response set it, for the next request."""
-        for header in self.set_cookies:
-            first = header.partition(";")[0].strip()
-            if first.partition("=")[0] == name:
-                return first
-        raise LookupError(f"the response did not set cookie {name!r}")
+        """Return the family's cookies as a browser sends them next: ``a=1; b=2``.
+
+        :raises LookupError: if the response set none of them.
+        """
+        pairs = [
+            f"{cookie}={value}" for cookie, value, d in self._family(name) if not d
+        ]
+        if not pairs:
+            raise LookupError(f"the response did not set cookie {name!r}")
+        return "; ".join(pairs)
 
 
 def _discard_start(status: str, headers: Any, exc_info: Any = None) -> Any:

@@ -60,7 +60,10 @@ def _check(contestant: Contestant, driver: Driver) -> dict[str, dict[str, Any]]:
     )
     if seeded.status != 200 or seeded.cookie(name) != "set":
         raise CheckFailed(f"seeding answered {seeded.status}, {seeded.set_cookies}")
+    # The cookies a browser would send next: whatever the middleware itself
+    # wrote, however many and whatever their names.
     flash_cookie = seeded.value(name)
+    carried = {pair.partition("=")[0] for pair in flash_cookie.split("; ")}
     requests = {}
     for scenario in SCENARIOS:
         header = cookie_header(None if scenario == "S3" else flash_cookie)
@@ -79,6 +82,10 @@ def _check(contestant: Contestant, driver: Driver) -> dict[str, dict[str, Any]]:
                 problems.append(f"body {outcome.body!r}, not {body!r}")
             if outcome.cookie(name) != expected:
                 problems.append(f"cookie {outcome.cookie(name)}, not {expected}")
+            elif expected == "deleted" and outcome.deleted(name) != carried:
+                problems.append(
+                    f"deleted {sorted(outcome.deleted(name))}, not {sorted(carried)}"
+                )
             if problems:
                 which = "with" if app is contestant.with_app else "without"
                 raise CheckFailed(f"{scenario} {which}: {'; '.join(problems)}")

@@ -405,6 +405,10 @@ class BaseFlashMiddleware(Generic[AppT]):
         self._validate: Callable[[Any], None] = (
             validate if callable(validate) else self._validate_by_dumping
         )
+        # The default serializer stores any ASCII text: no need to ask it.
+        self._ascii_is_valid = (
+            getattr(type(serializer), "validate", None) is TaggedJSONSerializer.validate
+        )
         snapshot = getattr(serializer, "snapshot", None)
         self._snapshot: Callable[[Any], Any] = (
             snapshot if callable(snapshot) else self._snapshot_by_round_trip
@@ -453,7 +457,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         """
         found = find_cookies(header, self.cookie_name) if header else []
         if not found:
-            return resolve((), 0, 0)
+            return Loaded()  # what resolve() makes of no cookies
         if len(found) > self.max_candidates:
             logger.warning(
                 "flashmw read only the first %d of %d %s cookies",
@@ -526,9 +530,17 @@ class BaseFlashMiddleware(Generic[AppT]):
         """
         if type(value) is str:
             # Immutable, and the common case: checking is all it needs.
-            self._validate(value)
+            self._validate_text(value)
             return value
         return self._snapshot(value)
+
+    def _validate_text(self, text: str) -> None:
+        """:attr:`_validate` for a ``str``, short for plain ASCII text.
+
+        :raises TypeError: if ``text`` cannot be stored.
+        """
+        if not (self._ascii_is_valid and text.isascii()):
+            self._validate(text)
 
     def _snapshot_by_round_trip(self, value: Any) -> Any:
         # A serializer without snapshot(): store what the next request will

@@ -9,6 +9,7 @@ the exact name, with nothing but SP and HTAB around it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from werkzeug.http import dump_cookie
@@ -36,10 +37,10 @@ def find_cookie_values(header: str, name: str) -> list[str]:
     return [value for found, value in find_cookies(header, name) if found == name]
 
 
-# Characters of the part after "name." in a flash cookie's name (base64url).
-_SUFFIX = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
 #: Longest suffix a flash cookie name may have after ``name.``.
 MAX_SUFFIX = 32
+# A run of the characters of the part after "name." (base64url).
+_SUFFIX_RUN = re.compile(f"[0-9a-zA-Z_-]{{0,{MAX_SUFFIX + 1}}}")
 
 
 def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
@@ -63,10 +64,10 @@ def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
             before -= 1
         after = at + len(name)
         if after < end and header[after] == ".":
-            stop = after + 1
-            limit = min(end, stop + MAX_SUFFIX + 1)
-            while stop < limit and header[stop] in _SUFFIX:
-                stop += 1
+            # Up to one character past the longest suffix, so that a longer
+            # one is seen and refused.
+            run = _SUFFIX_RUN.match(header, after + 1)
+            stop = run.end() if run else after + 1  # the pattern matches ""
             if stop == after + 1 or stop - after - 1 > MAX_SUFFIX:
                 at = header.find(name, at + 1)
                 continue

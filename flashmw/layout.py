@@ -29,6 +29,7 @@ response changes it.
 from __future__ import annotations
 
 import binascii
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -50,14 +51,39 @@ Stamp = tuple[int, str, int]
 #: The write id of entries read from a 0.1 cookie: older than any write.
 LEGACY_WRITE = ""
 _NO_STAMP: Stamp = (-1, "", 0)
-_WRITE_ID_BYTES = 6  # 8 base64url characters: 48 random bits per write
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+# A write id is 8 base64url characters: 32 random bits drawn per process
+# (and again every 65,536 writes) and a 16-bit counter. Ids stay unique
+# across processes and threads without a system call per write.
+_PREFIX_BYTES = 4
+_COUNTER_BITS = 16
+_writes = itertools.count()
+_prefix: tuple[int, bytes] = (-1, b"")  # (cycle of the counter, random bytes)
 
 
 def new_write_id() -> str:
-    """Return a fresh random write id (8 base64url characters)."""
-    raw = binascii.b2a_base64(os.urandom(_WRITE_ID_BYTES), newline=False)
+    """Return a fresh write id (8 base64url characters)."""
+    global _prefix  # noqa: PLW0603 (per-process state, redrawn per cycle)
+    number = next(_writes)  # atomic under the GIL
+    cycle, prefix = _prefix
+    if cycle != number >> _COUNTER_BITS:
+        # A new cycle, a new process or a thread that raced another here:
+        # fresh random bits, so no id of an earlier cycle can come back.
+        prefix = os.urandom(_PREFIX_BYTES)
+        _prefix = (number >> _COUNTER_BITS, prefix)
+    low = number & ((1 << _COUNTER_BITS) - 1)
+    raw = binascii.b2a_base64(prefix + low.to_bytes(2, "big"), newline=False)
     return raw.translate(_TO_URLSAFE).decode("ascii")
+
+
+def _forget_prefix() -> None:
+    # A forked child shares the parent's prefix and counter: draw anew.
+    global _prefix  # noqa: PLW0603
+    _prefix = (-1, b"")
+
+
+if hasattr(os, "register_at_fork"):  # no fork() on Windows
+    os.register_at_fork(after_in_child=_forget_prefix)
 
 
 class Entry:
@@ -152,16 +178,20 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
                 raise ValueError("malformed mark")
             stored.marks.append((None if everything else target, _triple(full), made))
         return stored
+    out = stored.entries
+    if kind == MESSAGES:
+        category = entries[0][0]
+        for (entry_name, value), stamp in zip(entries, stamps, strict=True):
+            if entry_name != category:
+                raise ValueError("a message cookie holds one category")
+            out.append(Entry(entry_name, value, _entry_stamp_of(stamp), stored))
+        return stored
     seen = set()
     for (entry_name, value), stamp in zip(entries, stamps, strict=True):
-        if kind == MESSAGES and entry_name != entries[0][0]:
-            raise ValueError("a message cookie holds one category")
-        if kind == VALUES and entry_name in seen:
+        if entry_name in seen:
             raise ValueError("a key appears twice")
         seen.add(entry_name)
-        stored.entries.append(
-            Entry(entry_name, value, _triple(_stamp(stamp, 3)), stored)
-        )
+        out.append(Entry(entry_name, value, _entry_stamp_of(stamp), stored))
     return stored
 
 
@@ -171,6 +201,16 @@ def _stamp(raw: Any, length: int) -> list[Any]:
     if type(raw[0]) is not int or type(raw[1]) is not str or type(raw[2]) is not int:
         raise ValueError("malformed stamp")
     return list(raw)
+
+
+def _entry_stamp_of(raw: Any) -> Stamp:
+    """Return the stamp of an entry, ``[ms, write id, seq]`` as read."""
+    if type(raw) not in (list, tuple) or len(raw) != 3:
+        raise ValueError("malformed stamp")
+    ms, write, seq = raw
+    if type(ms) is not int or type(write) is not str or type(seq) is not int:
+        raise ValueError("malformed stamp")
+    return (ms, write, seq)
 
 
 def _triple(raw: list[Any]) -> Stamp:
@@ -352,6 +392,90 @@ def plan(
     :param offload: with a store (see :mod:`flashmw.store`): moves what
         does not fit inline to the store before anything is dropped.
     """
+    if (
+        not marks
+        and not values
+        and not loaded.marks
+        and not loaded.mark_cookies
+        and all(c.kind == MESSAGES and not c.legacy for c in loaded.cookies)
+        and not any(c.legacy for c in loaded.garbage)
+    ):
+        return plan_messages(
+            mw, loaded, messages, consume, write_id, now=now, https=https, dry=dry
+        )
+    return plan_general(
+        mw,
+        loaded,
+        messages=messages,
+        values=values,
+        marks=marks,
+        consume=consume,
+        write_id=write_id,
+        now=now,
+        https=https,
+        dry=dry,
+    )
+
+
+def plan_messages(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    messages: list[Entry],
+    consume: bool,
+    write_id: str,
+    *,
+    now: float,
+    https: bool,
+    dry: bool = False,
+) -> Changes:
+    """:func:`plan_general` where only list messages are in play.
+
+    The common case: no keyed values, no marks read or made, no 0.1
+    cookie. A stored cookie goes when none of its messages is left; the
+    new messages of each category make one cookie.
+    """
+    changes = Changes()
+    drop = changes.drop
+    for cookie in loaded.garbage:
+        drop[cookie.name] = cookie
+    kept: set[int] = set()  # ids of the stored cookies with a message left
+    groups: dict[str, list[Entry]] = {}
+    for entry in messages:
+        if consume and entry.consumed:
+            continue
+        if entry.cookie is None:
+            groups.setdefault(entry.name, []).append(entry)
+        else:
+            kept.add(id(entry.cookie))
+    for cookie in loaded.cookies:
+        if id(cookie) not in kept:
+            drop[cookie.name] = cookie
+    if groups:
+        changes.outs = [
+            Out(f"{write_id}{number}", MESSAGES, entries)
+            for number, entries in enumerate(groups.values())
+        ]
+    elif not drop:
+        return changes
+    _encode_all(mw, changes, now, https, dry)
+    _fit(mw, loaded, changes, now, dry)
+    return changes
+
+
+def plan_general(
+    mw: BaseFlashMiddleware[Any],
+    loaded: Loaded,
+    *,
+    messages: list[Entry],
+    values: dict[str, Entry],
+    marks: dict[str | None, Stamp],
+    consume: bool,
+    write_id: str,
+    now: float,
+    https: bool,
+    dry: bool = False,
+) -> Changes:
+    """:func:`plan` for any flash: marks, keyed values, a 0.1 cookie."""
     changes = Changes()
     count = 0
 

@@ -220,7 +220,7 @@ class Flash:
         self._check_open()
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
-        self._mw._validate(category)
+        self._mw._validate_text(category)
         message = self._mw._store_value(message)
         messages.append(Entry(category, message, self._stamp()))
         try:
@@ -270,7 +270,7 @@ class Flash:
         self._check_open()
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
-        self._mw._validate(key)
+        self._mw._validate_text(key)
         value = self._mw._store_value(value)
         values = self._values
         before = dict(values)

@@ -357,9 +357,82 @@ _decoder = json.JSONDecoder(
     parse_constant=_reject_constant,
     object_pairs_hook=_unique_keys,
 )
+# The C scanner json.JSONDecoder builds (typeshed does not declare it).
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_decoder, "scan_once")  # noqa: B009
+
+
+def _parse(text: str) -> Any:
+    """Return what ``_decoder.decode(text)`` returns, the short way when it can.
+
+    What :meth:`TaggedJSONSerializer.dumps` writes has no white space, so
+    the scanner alone reads it to the end; anything else (white space
+    around it, trailing text, an error) takes the decoder's full path,
+    which accepts or refuses it exactly as before.
+    """
+    try:
+        obj, end = _scan_once(text, 0)
+    except (StopIteration, ValueError):
+        end = -1
+    if end == len(text):
+        return obj
+    return _decoder.decode(text)
+
+
 _encoder = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
 )
+
+
+def _is_plain_meta(value: Any) -> bool:
+    """Tell whether ``value`` is a cookie's ``[suffix, stamps]`` that needs no tag.
+
+    That is a list of an ASCII ``str`` and a list of lists of ASCII ``str``
+    and bounded ``int``: :func:`_tag` would return an equal copy of it, so
+    it is encoded as it is (the layout writes one per cookie).
+    """
+    if type(value) is not list or len(value) != 2:
+        return False
+    suffix, stamps = value
+    if type(suffix) is not str or not suffix.isascii() or type(stamps) is not list:
+        return False
+    for stamp in stamps:
+        if type(stamp) is not list:
+            return False
+        for part in stamp:
+            kind = type(part)
+            if kind is str:
+                if not part.isascii():
+                    return False
+            elif kind is not int or not -_INT_BOUND < part < _INT_BOUND:
+                return False
+    return True
+
+
+def _make_encode() -> Callable[[Any], str]:
+    # What _encoder.encode does for a list, minus building json's C encoder
+    # anew on every call (the encoder checks nothing circular: no markers).
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover (CPython always has the C encoder)
+        return _encoder.encode
+    encode = make(
+        None,
+        _encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+
+    def encode_list(document: Any) -> str:
+        return "".join(encode(document, 0))
+
+    return encode_list
+
+
+_encode = _make_encode()
 
 
 class TaggedJSONSerializer:
@@ -398,14 +471,17 @@ class TaggedJSONSerializer:
             # names are str already. Plain text values, the common case,
             # need no tag and no call.
             document = [
-                [[name, v if type(v) is str else _tag(v, 0)] for name, v in part]
+                [
+                    [name, v if type(v) is str or _is_plain_meta(v) else _tag(v, 0)]
+                    for name, v in part
+                ]
                 for part in obj
             ]
         else:
             # Anything else: the document wraps each value in three lists,
             # so start three levels up.
             document = _tag(obj, -3)
-        return _encoder.encode(document).encode("utf-8")
+        return _encode(document).encode("utf-8")
 
     def loads(self, data: bytes) -> Any:
         """Decode what :meth:`dumps` produced.
@@ -414,7 +490,7 @@ class TaggedJSONSerializer:
         """
         text = data.decode("utf-8")
         try:
-            obj = _decoder.decode(text)
+            obj = _parse(text)
         except RecursionError:
             # json's C scanner recurses per bracket; Python's limit stops it.
             raise _Invalid("JSON nested too deep to parse") from None

@@ -1,0 +1,181 @@
+"""The hot path's fast routes give exactly what the general routes give."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flashmw import FlashMiddleware, layout, signing, values
+from flashmw.layout import Changes
+from flashmw.state import Flash
+
+SECRET = "fast-path-secret-0123456789abcdefghijkl"
+NOW = 1_800_000_000.0
+
+
+def _app(environ: Any, start_response: Any) -> list[bytes]:
+    return []
+
+
+def _middleware(**options: Any) -> FlashMiddleware:
+    return FlashMiddleware(_app, secret_key=SECRET, clock=lambda: NOW, **options)
+
+
+def _cookie_header(set_cookies: list[str], before: str = "") -> str:
+    jar = dict(pair.split("=", 1) for pair in before.split("; ") if pair)
+    for header in set_cookies:
+        name, _, rest = header.partition("=")
+        value, _, attributes = rest.partition(";")
+        if "Max-Age=0" in attributes:
+            jar.pop(name, None)
+        else:
+            jar[name] = value
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def _summary(changes: Changes) -> Any:
+    return (
+        list(changes.drop),
+        [
+            (o.suffix, o.kind, [(e.name, e.value, e.stamp) for e in o.entries], o.value)
+            for o in changes.outs
+        ],
+        changes.dropped_entries,
+        changes.legacy_name,
+    )
+
+
+_categories = st.sampled_from(["info", "error", "warning"])
+_texts = st.text(max_size=12)
+_writes = st.lists(st.lists(st.tuples(_categories, _texts), max_size=4), max_size=3)
+_reads = st.lists(
+    st.tuples(st.lists(_categories, max_size=2), st.booleans()), max_size=3
+)
+
+
+@given(
+    earlier=_writes,
+    reads=_reads,
+    adds=st.lists(st.tuples(_categories, _texts), max_size=3),
+    kept=st.booleans(),
+    max_messages=st.sampled_from([3, 100]),
+)
+def test_plan_messages_is_plan_general(
+    earlier: list[list[tuple[str, str]]],
+    reads: list[tuple[list[str], bool]],
+    adds: list[tuple[str, str]],
+    kept: bool,
+    max_messages: int,
+) -> None:
+    mw = _middleware(max_messages=max_messages)
+    header = ""
+    for request in earlier:
+        flash = Flash(mw, {"cookie": header}, False)
+        for category, text in request:
+            flash.add(text, category)
+        if request:
+            header = _cookie_header(flash._set_cookies(200), header)
+    flash = Flash(mw, {"cookie": header}, False)
+    flash._state()
+    for categories, consume in reads:
+        flash.get_flashed_messages(category_filter=categories, consume=consume)
+    for category, text in adds:
+        flash.add(text, category)
+    if kept:
+        flash.keep()
+    loaded = flash._loaded
+    assert loaded is not None
+    for consume in (True, False):
+        general = layout.plan_general(
+            mw,
+            loaded,
+            messages=flash._messages,
+            values=flash._values,
+            marks=flash._marks,
+            consume=consume,
+            write_id=flash._write or "",
+            now=NOW,
+            https=False,
+        )
+        assert _summary(flash._plan(consume=consume)) == _summary(general)
+
+
+_json_texts = st.one_of(
+    st.text(alphabet=' []{}",:0123456789.eE-+tfnrulasNIiy\\u', max_size=30),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ).map(lambda v: json.dumps(v, ensure_ascii=False)),
+)
+
+
+def _outcome(parse: Any, text: str) -> Any:
+    try:
+        return ("ok", repr(parse(text)))
+    except RecursionError:
+        return ("recursion",)
+    except ValueError as exc:
+        return ("error", type(exc))
+
+
+@given(_json_texts, st.sampled_from(["", " ", "\n", "x"]))
+def test_parse_is_the_decoder(text: str, around: str) -> None:
+    for candidate in (text, around + text, text + around):
+        assert _outcome(values._parse, candidate) == _outcome(
+            values._decoder.decode, candidate
+        )
+
+
+_plain = st.text(max_size=20)
+_values = st.one_of(
+    _plain,
+    st.integers(),
+    st.lists(st.one_of(_plain, st.integers(), st.booleans()), max_size=3),
+    st.tuples(_plain, st.integers()),
+    st.lists(st.lists(st.one_of(_plain, st.integers()), max_size=4), max_size=3),
+    st.tuples(_plain, st.lists(st.lists(st.one_of(_plain, st.integers()), max_size=4))),
+)
+
+
+@given(
+    st.lists(st.tuples(_plain, _values), max_size=3),
+    st.lists(st.tuples(_plain, _values), max_size=2),
+)
+def test_dumps_is_the_tag_walk(first: list[Any], second: list[Any]) -> None:
+    # The flash document's values as lists (what the layout writes) or as
+    # anything else: the short route must write the bytes the walk writes.
+    document = [[list(p) for p in first], [list(p) for p in second]]
+    try:
+        expected: Any = values._encoder.encode(
+            [[[name, values._tag(v, 0)] for name, v in part] for part in document]
+        ).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        expected = type(exc)
+    try:
+        got: Any = values.TaggedJSONSerializer().dumps(document)
+    except (TypeError, ValueError) as exc:
+        got = type(exc)
+    assert got == expected
+
+
+@given(
+    st.binary(min_size=1, max_size=100), st.text(alphabet="abcXYZ09-_.", max_size=300)
+)
+def test_pad_signature_is_hmac(key: bytes, text: str) -> None:
+    expected = signing._signature(hmac.new(key, digestmod=hashlib.sha256), text)
+    assert signing._pad_signature(signing._pads(key), text) == expected
+
+
+def test_write_ids_are_unique_across_counter_cycles() -> None:
+    ids = [layout.new_write_id() for _ in range(70_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 8 for i in ids)
