@@ -393,7 +393,8 @@ def plan(
         does not fit inline to the store before anything is dropped.
     """
     if (
-        not marks
+        offload is None
+        and not marks
         and not values
         and not loaded.marks
         and not loaded.mark_cookies
@@ -414,6 +415,7 @@ def plan(
         now=now,
         https=https,
         dry=dry,
+        offload=offload,
     )
 
 
@@ -474,6 +476,7 @@ def plan_general(
     now: float,
     https: bool,
     dry: bool = False,
+    offload: Callable[[Changes], None] | None = None,
 ) -> Changes:
     """:func:`plan` for any flash: marks, keyed values, a 0.1 cookie."""
     changes = Changes()
