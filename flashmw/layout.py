@@ -195,10 +195,11 @@ def decode_legacy(
         # Encrypted: the signing time is sealed inside. The codec has just
         # checked it against max_age; the entries count from now.
         ms = int(now * 1000)
-    size = (len(name) + len(raw) + 3) // max(len(messages) + len(values), 1)
     parts = []
     for seq, (entry_name, value) in enumerate([*messages, *values]):
-        part = Stored(name, MESSAGES if seq < len(messages) else VALUES, size)
+        # Size 0: a 0.1 cookie never counts towards the limits, because the
+        # first response that writes converts it (see _fit).
+        part = Stored(name, MESSAGES if seq < len(messages) else VALUES, 0)
         part.legacy = True
         part.entries = [Entry(entry_name, value, (ms, LEGACY_WRITE, seq), part)]
         parts.append(part)

@@ -1,0 +1,165 @@
+"""The cookie layout's rules that mutation testing found unpinned (issue 16).
+
+Each test fails on at least one mutant of ``flashmw/layout.py`` that the
+rest of the suite let through. They speak in requests, responses and the
+cookie jar; the forged cookies are signed with the harness's own key, so
+only the layout's checks stand between them and the app.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from flashmw.testing import make_cookie
+
+from .conftest import MakeHarness
+from .harness import ROUTES, SECRET, FakeClock, Harness, Reply
+
+WRITE = "abcdefgh"  # a write id as the layout makes them: 8 characters
+
+
+@pytest.fixture
+def route(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Add a route to the scenario app for one test."""
+
+    def add(path: str, handler: Any) -> None:
+        monkeypatch.setitem(ROUTES, path, handler)
+
+    return add
+
+
+def forge(harness: Harness, suffix: str, document: Any) -> bytes:
+    """Return ``flash.<suffix>=<value>``: ``document`` signed with the app's key."""
+    mw = harness.app
+    value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
+    return f"flash.{suffix}={value}".encode()
+
+
+def message_document(suffix: str, stamp: Any) -> Any:
+    return [[["message", "hi"]], [["m", [suffix, [stamp]]]]]
+
+
+def now_ms(clock: FakeClock) -> int:
+    return int(clock() * 1000)
+
+
+def test_a_well_formed_forged_message_cookie_reads(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # The control for the malformed ones below: the same cookie, well formed.
+    cookie = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    assert harness.raw(cookie).body == [["message", "hi"]]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        pytest.param(["now", WRITE, 1, 7], id="one-element-too-many"),
+        pytest.param(["now", 5, 1], id="write-id-not-str"),
+        pytest.param(["1800000000000", WRITE, 1], id="milliseconds-not-int"),
+        pytest.param(["now", WRITE, "1"], id="sequence-not-int"),
+    ],
+)
+def test_a_malformed_stamp_reads_as_empty(
+    harness: Harness, clock: FakeClock, stamp: list[Any]
+) -> None:
+    stamp = [now_ms(clock) if part == "now" else part for part in stamp]
+    response = harness.raw(forge(harness, "abc", message_document("abc", stamp)))
+    assert response.status == 200
+    assert response.body == []
+    # ... and the response deletes the cookie that can never show.
+    assert any("flash.abc=" in h and "Max-Age=0" in h for h in response.set_cookies)
+
+
+def test_a_malformed_mark_stamp_hides_nothing(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # A clear-everything mark whose stamp has a fifth element is not a mark:
+    # the message written before it still shows.
+    message = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    mark = [[["", 1]], [["x", ["def", [[now_ms(clock), WRITE, 2, int(clock()), 0]]]]]]
+    response = harness.raw(message + b"; " + forge(harness, "def", mark))
+    assert response.body == [["message", "hi"]]
+    # The control: the same mark, well formed, hides it.
+    mark[1][0][1][1] = [[now_ms(clock), WRITE, 2, int(clock())]]
+    response = harness.raw(message + b"; " + forge(harness, "def", mark))
+    assert response.body == []
+
+
+@pytest.mark.parametrize(
+    ("everything", "made"),
+    [
+        pytest.param(2, "now", id="flag-not-0-or-1"),
+        pytest.param(1, "1800000000", id="time-made-not-int"),
+    ],
+)
+def test_a_malformed_mark_reads_as_no_mark(
+    harness: Harness, clock: FakeClock, everything: int, made: Any
+) -> None:
+    message = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    made = int(clock()) if made == "now" else made
+    mark = [[["", everything]], [["x", ["def", [[now_ms(clock), WRITE, 2, made]]]]]]
+    response = harness.raw(message + b"; " + forge(harness, "def", mark))
+    assert response.status == 200
+    assert response.body == [["message", "hi"]]
+
+
+def test_a_cookie_of_two_kinds_reads_as_empty(
+    harness: Harness, clock: FakeClock
+) -> None:
+    stamps = [[now_ms(clock), WRITE, 1]]
+    document = [[["message", "hi"]], [["m", ["abc", stamps]], ["v", ["abc", stamps]]]]
+    assert harness.raw(forge(harness, "abc", document)).body == []
+
+
+def _pair(set_cookie: str) -> str:
+    return set_cookie.split(";", maxsplit=1)[0]
+
+
+@pytest.mark.parametrize("encrypt", [False, True], ids=["signed", "encrypted"])
+def test_a_value_read_from_a_0_1_cookie_is_older_than_a_later_put(
+    make: MakeHarness, clock: FakeClock, route: Any, encrypt: bool
+) -> None:
+    """A 0.1 cookie's entries are stamped at its signing time, in milliseconds.
+
+    Tab 1 reads a value from a 0.1 cookie (its response marks the value
+    read, at that stamp); tab 2, which never saw the old cookie, puts a new
+    value a second later. The new value is newer than the mark: it shows.
+    (An encrypted 0.1 cookie seals its signing time: its entries count from
+    the request that reads it.)
+    """
+    route("/get-info", lambda flash, args: Reply(body=flash.get("info")))
+    route("/put-new", lambda flash, args: Reply(body=flash.put("info", "new")))
+    harness = make(encrypt=encrypt)
+    options = {"secret_key": SECRET, "clock": clock, "encrypt": encrypt}
+    legacy = make_cookie(options, [], {"info": "old"})
+    read = harness.raw(legacy.header.encode(), "/get-info")
+    assert read.body == "old"
+    clock.advance(1)
+    put = harness.raw(None, "/put-new")
+    jar = [_pair(header) for header in read.set_cookies + put.set_cookies]
+    live = "; ".join(pair for pair in jar if not pair.endswith("="))
+    assert harness.raw(live.encode(), "/get-info").body == "new"
+
+
+@pytest.mark.parametrize("slack", [0, -1])
+def test_the_total_size_budget_counts_each_stored_cookie_exactly(
+    make: MakeHarness, slack: int
+) -> None:
+    """``max_total_size`` counts ``name=value; `` for each cookie, to the byte.
+
+    Two writes make two cookies. A budget of exactly their size keeps both;
+    one byte less drops the older.
+    """
+    probe = make()
+    first = _pair(probe.open("/add?m=one").set_cookies[0])
+    second = _pair(probe.open("/add?m=two").set_cookies[0])
+    total = len(first) + 2 + len(second) + 2
+    harness = make(max_total_size=total + slack)
+    harness.open("/add?m=one")
+    harness.open("/add?m=two")
+    shown = [message for _, message in harness.open("/show").body]
+    assert shown == (["one", "two"] if slack == 0 else ["two"])
