@@ -384,7 +384,9 @@ class Flash:
             values=self._values,
             marks=self._marks,
             consume=consume,
-            write_id=self._write or "",
+            # A request that only read still needs a name of its own for
+            # its mark cookie: two tabs' marks must not overwrite each other.
+            write_id=self._write or new_write_id(),
             now=self._mw._clock(),
             https=self._secure,
             dry=dry,

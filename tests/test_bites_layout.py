@@ -8,11 +8,13 @@ only the layout's checks stand between them and the app.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import pytest
 
+from flashmw import Flash
 from flashmw.testing import make_cookie
 
 from .conftest import MakeHarness
@@ -163,3 +165,142 @@ def test_the_total_size_budget_counts_each_stored_cookie_exactly(
     harness.open("/add?m=two")
     shown = [message for _, message in harness.open("/show").body]
     assert shown == (["one", "two"] if slack == 0 else ["two"])
+
+
+def _live(*responses: Any) -> bytes:
+    """The jar after ``responses`` reach the browser in this order."""
+    jar: dict[str, str] = {}
+    for response in responses:
+        for header in response.set_cookies:
+            name, _, value = _pair(header).partition("=")
+            if "Max-Age=0" in header:
+                jar.pop(name, None)
+            else:
+                jar[name] = value
+    return "; ".join(f"{n}={v}" for n, v in jar.items()).encode()
+
+
+def test_a_value_read_hides_an_older_value_that_arrives_late(
+    harness: Harness, clock: FakeClock, route: Any
+) -> None:
+    """A read marks its key: an older value of that key arriving later stays hidden.
+
+    Tab A puts ``info`` first, but its response is slow. Tab B puts
+    ``info`` later and tab C reads it. When A's response lands at last,
+    its older value must not show.
+    """
+    route("/put-v", lambda flash, args: Reply(body=flash.put("info", "A")))
+    route("/put-w", lambda flash, args: Reply(body=flash.put("info", "B")))
+    route("/get-info", lambda flash, args: Reply(body=flash.get("info")))
+    slow = harness.raw(None, "/put-v")
+    clock.advance(1)
+    put = harness.raw(None, "/put-w")
+    clock.advance(1)
+    read = harness.raw(_live(put), "/get-info")
+    assert read.body == "B"
+    assert harness.raw(_live(put, read, slow), "/get-info").body is None
+    # The control: without the read, A's older value loses to B's anyway.
+    assert harness.raw(_live(put, slow), "/get-info").body == "B"
+
+
+def test_clear_hides_older_messages_that_arrive_late(
+    harness: Harness, clock: FakeClock, route: Any
+) -> None:
+    route("/add-late", lambda flash, args: Reply(body=flash.add("late")))
+    route("/add-first", lambda flash, args: Reply(body=flash.add("first")))
+    route("/clear-all", lambda flash, args: Reply(body=flash.clear()))
+    slow = harness.raw(None, "/add-late")
+    clock.advance(1)
+    first = harness.raw(None, "/add-first")
+    clock.advance(1)
+    cleared = harness.raw(_live(first), "/clear-all")
+    assert harness.raw(_live(first, cleared, slow)).body == []
+    # The control: a message written after the clear shows.
+    clock.advance(1)
+    after = harness.raw(None, "/add-late")
+    assert harness.raw(_live(first, cleared, after)).body == [["message", "late"]]
+
+
+def _change_one(flash: Flash, args: dict[str, str]) -> Reply:
+    flash["changed"].append(object())
+    flash.add("new")
+    flash.keep()
+    return Reply(body="changed")
+
+
+def test_rewriting_a_0_1_cookie_leaves_out_only_the_changed_value(
+    make: MakeHarness, route: Any
+) -> None:
+    route("/change-one", _change_one)
+    harness = make()
+    cookie = make_cookie(harness.app, [], {"changed": ["ok"], "intact": "kept"})
+    harness.put_in_jar(cookie.value, cookie.name)
+    assert harness.open("/change-one").body == "changed"
+    shown = harness.open("/get?k=changed,intact").body
+    assert shown == {"changed": None, "intact": "kept"}
+
+
+def _document(set_cookie: str) -> tuple[str, Any]:
+    """The write id and the decoded document of a flash cookie being set."""
+    name, _, value = _pair(set_cookie).partition("=")
+    payload = value.split(".", maxsplit=1)[0]
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return name.removeprefix("flash.")[:8], json.loads(data)
+
+
+def test_the_layout_documents_are_known(harness: Harness) -> None:
+    """The document each kind of cookie holds, to the byte (a format vector).
+
+    ``[entries, [[kind, [suffix, stamps]]]]``: a stamp is ``[milliseconds,
+    write id, call number]``; a mark adds the second it was made, and its
+    entry is ``[key, 0]``, or ``["", 1]`` for everything.
+    """
+    ms, second = 1_800_000_000_000, 1_800_000_000
+    (added,) = harness.open("/add?m=Hi&c=info").set_cookies
+    write, document = _document(added)
+    assert document == [
+        [["info", "Hi"]],
+        [["m", [f"{write}0", [[ms, write, 1]]]]],
+    ]
+    deleted, marked = harness.open("/clear").set_cookies
+    assert deleted.startswith(f"flash.{write}0=;")
+    cleared, document = _document(marked)
+    assert document == [
+        [["", 1]],
+        [["x", [f"{cleared}0", [[ms + 1, cleared, 1, second]]]]],
+    ]
+    put, *_ = harness.open("/add?k=k&v=v").set_cookies
+    put_write, document = _document(put)
+    assert document == [
+        [["k", "v"]],
+        [["v", [f"{put_write}0", [[ms + 2, put_write, 1]]]]],
+    ]
+    read = [c for c in harness.open("/get?k=k").set_cookies if "Max-Age=0" not in c]
+    (marked,) = [c for c in read if "Max-Age=60" in c]
+    write, document = _document(marked)
+    # The read's mark, merged with the clear's mark it found.
+    stamps = [[ms + 1, cleared, 1, second], [ms + 2, put_write, 1, second]]
+    assert document == [[["", 1], ["k", 0]], [["x", [f"{write}0", stamps]]]]
+
+
+def test_two_tabs_reading_different_keys_both_mark_them_read(
+    harness: Harness, clock: FakeClock, route: Any
+) -> None:
+    """Two overlapping requests that only read write marks under distinct names.
+
+    Tab 1 shows ``a`` while tab 2 shows ``b``, both from the same cookie;
+    whichever response lands last, neither value shows a second time.
+    """
+    route(
+        "/put-ab",
+        lambda flash, args: Reply(body=[flash.put("a", "A"), flash.put("b", "B")]),
+    )
+    route("/get-a", lambda flash, args: Reply(body=flash.get("a")))
+    route("/get-b", lambda flash, args: Reply(body=flash.get("b")))
+    route("/get-ab", lambda flash, args: Reply(body=[flash.get("a"), flash.get("b")]))
+    put = harness.raw(None, "/put-ab")
+    clock.advance(1)
+    first, second = harness.raw(_live(put), "/get-a"), harness.raw(_live(put), "/get-b")
+    assert (first.body, second.body) == ("A", "B")
+    assert harness.raw(_live(put, first, second), "/get-ab").body == [None, None]
+    assert harness.raw(_live(put, second, first), "/get-ab").body == [None, None]
