@@ -109,6 +109,16 @@ def test_a_malformed_mark_reads_as_no_mark(
     assert response.body == [["message", "hi"]]
 
 
+@pytest.mark.parametrize(("keys", "shown"), [(("k", "k"), None), (("j", "k"), "2")])
+def test_a_value_cookie_with_a_key_twice_reads_as_empty(
+    harness: Harness, clock: FakeClock, route: Any, keys: tuple[str, str], shown: Any
+) -> None:
+    route("/get-k", lambda flash, args: Reply(body=flash.get("k")))
+    stamps = [[now_ms(clock), WRITE, 1], [now_ms(clock), WRITE, 2]]
+    document = [[[keys[0], "1"], [keys[1], "2"]], [["v", ["abc", stamps]]]]
+    assert harness.raw(forge(harness, "abc", document), "/get-k").body == shown
+
+
 def test_a_cookie_of_two_kinds_reads_as_empty(
     harness: Harness, clock: FakeClock
 ) -> None:
@@ -304,3 +314,29 @@ def test_two_tabs_reading_different_keys_both_mark_them_read(
     assert (first.body, second.body) == ("A", "B")
     assert harness.raw(_live(put, first, second), "/get-ab").body == [None, None]
     assert harness.raw(_live(put, second, first), "/get-ab").body == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("count", "suffixes"),
+    [
+        (2, ["0a", "0b"]),
+        (3, ["0a", "0ba", "0bb"]),
+        (4, ["0aa", "0ab", "0ba", "0bb"]),
+    ],
+)
+def test_a_write_too_big_for_one_cookie_is_split_in_halves(
+    make: MakeHarness, count: int, suffixes: list[str]
+) -> None:
+    """Messages that do not fit one cookie go into halves, then quarters...
+
+    Each half is named after its cookie's suffix plus ``a`` (the older
+    half) or ``b``; each cookie here can hold one message, not two.
+    """
+    harness = make(max_cookie_size=500)
+    sent = [f"{i}" * 200 for i in range(count)]
+    cookies = harness.open("/add?m=" + "|".join(sent)).set_cookies
+    names = [_pair(c).partition("=")[0] for c in cookies]
+    write = names[0].removeprefix("flash.")[:8]
+    assert names == [f"flash.{write}{suffix}" for suffix in suffixes]
+    assert all(len(cookie) <= 500 for cookie in cookies)
+    assert harness.open("/show").body == [["message", m] for m in sent]

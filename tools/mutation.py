@@ -233,6 +233,7 @@ def mutate(
     it mutates changes).
     """
     sync_scratch(module)
+    fingerprint = tests_fingerprint()  # of the tests this run uses
     mark = scratch(module) / "tests.sha256"
     meta = scratch(module) / "mutants" / "flashmw" / f"{module}.py.meta"
     decided: set[str] = set()
@@ -241,7 +242,6 @@ def mutate(
         decided = {name for name, code in verdicts.items() if code is not None}
     run_mutmut(module, jobs)
     report = collect(module, equivalents, stale)
-    fingerprint = tests_fingerprint()
     if decided and (not mark.exists() or mark.read_text() != fingerprint):
         retest = [m.name for m in report.survivors if m.name in decided]
         if retest:
