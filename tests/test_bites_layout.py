@@ -340,3 +340,118 @@ def test_a_write_too_big_for_one_cookie_is_split_in_halves(
     assert names == [f"flash.{write}{suffix}" for suffix in suffixes]
     assert all(len(cookie) <= 500 for cookie in cookies)
     assert harness.open("/show").body == [["message", m] for m in sent]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param([[["message", "hi"]], [], []], id="three-parts"),
+        pytest.param([[["message", "hi", "extra"]], []], id="entry-of-three"),
+    ],
+)
+def test_a_0_1_document_of_the_wrong_shape_reads_as_empty(
+    harness: Harness, document: Any
+) -> None:
+    mw = harness.app
+    value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
+    assert harness.raw(f"flash={value}".encode()).body == []
+    # The control: the same document, well formed, reads.
+    value = mw._signer.sign(b'[[["message","hi"]],[]]', mw._clock())
+    assert harness.raw(f"flash={value}".encode()).body == [["message", "hi"]]
+
+
+# -- the limits: what is dropped, and what the log says ------------------
+
+
+def _dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "dropped the" in r.getMessage()]
+
+
+def _jar_of(make: MakeHarness, *paths: str) -> str:
+    """The flash cookies that ``paths``, requested in turn, leave in a jar."""
+    writer = make()
+    for path in paths:
+        writer.open(path)
+    jar = writer.jar()
+    assert jar is not None
+    return jar
+
+
+@pytest.mark.parametrize(("limit", "shown"), [(4, "abcd"), (3, "bcd"), (2, "cd")])
+def test_max_cookies_keeps_the_newest_cookies(
+    make: MakeHarness, limit: int, shown: str
+) -> None:
+    jar = _jar_of(make, "/add?m=a", "/add?m=b", "/add?m=c")
+    harness = make(max_cookies=limit)
+    harness.load_jar(jar)
+    harness.open("/add?m=d")
+    assert harness.open("/show").body == [["message", m] for m in shown]
+
+
+def test_a_stored_cookie_dropped_whole_counts_all_its_messages(
+    make: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older cookie is dropped whole: all its messages, all counted."""
+    harness = make(max_messages=3)
+    harness.open("/add?m=a|b|c")
+    with caplog.at_level("WARNING", logger="flashmw"):
+        assert len(harness.open("/add?m=d").set_cookies) == 2  # delete, set
+    assert harness.open("/show").body == [["message", "d"]]
+    (message,) = _dropped(caplog)
+    assert "dropped the 3 oldest" in message
+
+
+def test_this_responses_cookie_loses_only_its_oldest_message(
+    make: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = make(max_messages=1)
+    with caplog.at_level("WARNING", logger="flashmw"):
+        assert len(harness.open("/add?m=a|b").set_cookies) == 1
+    assert harness.open("/show").body == [["message", "b"]]
+    assert "dropped the 1 oldest" in _dropped(caplog)[0]
+
+
+def test_a_single_message_cookie_over_the_limit_is_not_written_empty(
+    make: MakeHarness, route: Any
+) -> None:
+    def two_categories(flash: Flash, args: dict[str, str]) -> Reply:
+        flash.add("a", "x")
+        flash.add("b", "y")
+        flash.add("c", "y")
+        return Reply()
+
+    route("/two-categories", two_categories)
+    harness = make(max_messages=2)
+    # The oldest message's cookie goes; no empty cookie takes its place.
+    assert len(harness.open("/two-categories").set_cookies) == 1
+    assert harness.open("/show").body == [["y", "b"], ["y", "c"]]
+
+
+def test_messages_too_big_for_any_cookie_are_each_counted(
+    make: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = make(max_cookie_size=500)
+    with caplog.at_level("WARNING", logger="flashmw"):
+        harness.open("/add?m=" + "|".join(["1" * 600, "2" * 600, "small"]))
+    assert harness.open("/show").body == [["message", "small"]]
+    assert "dropped the 2 oldest" in _dropped(caplog)[0]
+
+
+@pytest.mark.parametrize(("extra", "shown"), [(0, "c"), (-1, "")])
+def test_trimming_this_responses_cookie_counts_every_cookie_size(
+    make: MakeHarness, route: Any, extra: int, shown: str
+) -> None:
+    """After trimming its own cookie, a response still counts the others.
+
+    A stored keyed value (kept: messages go first) and three new messages
+    in one cookie: with a budget for the value and one message, the cookie
+    is trimmed to its newest message.
+    """
+    probe = make()
+    value = _pair(probe.open("/add?k=k&v=v").set_cookies[0])
+    one = _pair(probe.open("/add?m=a").set_cookies[0])
+    budget = len(value) + 2 + len(one) + 2 + extra
+    harness = make(max_total_size=budget)
+    harness.open("/add?k=k&v=v")
+    harness.open("/add?m=a|b|c")
+    assert harness.open("/show?peek=1").body == [["message", m] for m in shown]
