@@ -312,6 +312,8 @@ def test_two_tabs_reading_different_keys_both_mark_them_read(
     clock.advance(1)
     first, second = harness.raw(_live(put), "/get-a"), harness.raw(_live(put), "/get-b")
     assert (first.body, second.body) == ("A", "B")
+    # Tab 1's read hides only ``a``: ``b``, in the same cookie, still shows.
+    assert harness.raw(_live(put, first), "/get-ab").body == [None, "B"]
     assert harness.raw(_live(put, first, second), "/get-ab").body == [None, None]
     assert harness.raw(_live(put, second, first), "/get-ab").body == [None, None]
 
@@ -455,3 +457,88 @@ def test_trimming_this_responses_cookie_counts_every_cookie_size(
     harness.open("/add?k=k&v=v")
     harness.open("/add?m=a|b|c")
     assert harness.open("/show?peek=1").body == [["message", m] for m in shown]
+
+
+# -- marks: which one holds, and for how long -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("later", "shown"),
+    [(60, None), (60.5, None), (61, "A")],
+)
+def test_a_read_mark_lives_mark_age_seconds(
+    harness: Harness, clock: FakeClock, route: Any, later: float, shown: Any
+) -> None:
+    """A mark hides older values for MARK_AGE (60) whole seconds after it was made.
+
+    Long enough for any overlapping request to answer; after that an older
+    value arriving (very) late is no longer hidden.
+    """
+    route("/put-v", lambda flash, args: Reply(body=flash.put("info", "A")))
+    route("/put-w", lambda flash, args: Reply(body=flash.put("info", "B")))
+    route("/get-info", lambda flash, args: Reply(body=flash.get("info")))
+    slow = harness.raw(None, "/put-v")
+    clock.advance(1)
+    put = harness.raw(None, "/put-w")
+    clock.advance(1)
+    read = harness.raw(_live(put), "/get-info")
+    clock.advance(later)
+    assert harness.raw(_live(put, read, slow), "/get-info").body == shown
+
+
+@pytest.mark.parametrize("order", ["newer-first", "older-first"])
+def test_of_two_marks_for_a_key_the_newer_holds(
+    harness: Harness, clock: FakeClock, route: Any, order: str
+) -> None:
+    route("/get-k", lambda flash, args: Reply(body=flash.get("k")))
+    ms, made = now_ms(clock), int(clock())
+
+    def mark(suffix: str, stamp_ms: int) -> bytes:
+        document = [[["k", 0]], [["x", [suffix, [[stamp_ms, WRITE, 1, made]]]]]]
+        return forge(harness, suffix, document)
+
+    value = [[["k", "v"]], [["v", ["val", [[ms - 500, WRITE, 1]]]]]]
+    marks = [mark("new", ms), mark("old", ms - 1000)]
+    if order == "older-first":
+        marks.reverse()
+    cookies = b"; ".join([forge(harness, "val", value), *marks])
+    response = harness.raw(cookies, "/get-k")
+    assert response.status == 200
+    assert response.body is None
+    # The control: the older mark alone does not hide the value.
+    alone = b"; ".join([forge(harness, "val", value), mark("old", ms - 1000)])
+    assert harness.raw(alone, "/get-k").body == "v"
+
+
+def test_a_value_shows_until_max_age_to_the_second(
+    harness: Harness, clock: FakeClock
+) -> None:
+    harness.open("/put?k=info&v=kept")
+    clock.advance(3600)
+    assert harness.open("/get?k=info").body == {"info": "kept"}
+    harness.open("/put?k=info&v=gone")
+    clock.advance(3601)
+    assert harness.open("/get?k=info").body == {"info": None}
+
+
+def test_a_clear_after_a_read_leaves_only_the_clear_mark(harness: Harness) -> None:
+    """A clear-everything mark replaces the key marks it covers (a format vector)."""
+    harness.open("/add?k=k&v=v")
+    harness.open("/add?m=m")
+    harness.open("/get?k=k")  # marks k read, and keeps the message
+    marked = [c for c in harness.open("/clear").set_cookies if "Max-Age=60" in c]
+    (cookie,) = marked
+    write, document = _document(cookie)
+    assert document[0] == [["", 1]]
+    assert document[1][0][1][0] == f"{write}0"
+
+
+def test_a_response_that_only_deletes_still_fits_the_limits(
+    make: MakeHarness,
+) -> None:
+    """Consuming one cookie from a jar over ``max_cookies`` trims the rest too."""
+    jar = _jar_of(make, "/add?m=x&c=x", "/add?m=y&c=y", "/add?m=z&c=z")
+    harness = make(max_cookies=1)
+    harness.load_jar(jar)
+    assert harness.open("/show?c=x").body == [["x", "x"]]
+    assert harness.open("/show?peek=1").body == [["z", "z"]]
