@@ -6,15 +6,26 @@ rest of the suite let through, and speaks in requests, responses and logs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import pytest
 
-from flashmw import Flash, FlashOverflowError, current_flash
+from flashmw import ASGIFlashMiddleware, Flash, FlashOverflowError, current_flash
+from flashmw.testing import make_cookie
 
 from .conftest import MakeHarness
-from .harness import ROUTES, Harness, Reply
+from .harness import (
+    ROUTES,
+    SECRET,
+    FakeClock,
+    Harness,
+    Reply,
+    call_asgi,
+    http_scope,
+    scenario_asgi_app,
+)
 
 
 @pytest.fixture
@@ -127,3 +138,21 @@ def test_a_write_after_the_headers_is_lost_and_logged_even_with_on_overflow_erro
     assert streamed.body == ["first chunk", "written"]
     assert "cannot be stored and is lost" in caplog.text
     assert harness.open("/show").body == []
+
+
+def test_asgi_htmx_headers_are_bytes_as_the_spec_requires(clock: FakeClock) -> None:
+    """Servers such as uvicorn reject ``str`` header names or values."""
+    cookie = make_cookie({"secret_key": SECRET, "clock": clock}, ["hi"])
+    app = ASGIFlashMiddleware(
+        scenario_asgi_app, secret_key=SECRET, clock=clock, htmx=True
+    )
+    scope = http_scope(
+        "/ignore",
+        headers=[(b"hx-request", b"true"), (b"cookie", cookie.header.encode())],
+    )
+    start, *_ = asyncio.run(call_asgi(app, scope))
+    names = [name for name, _ in start["headers"]]
+    assert b"hx-trigger" in names
+    assert all(
+        type(name) is bytes and type(value) is bytes for name, value in start["headers"]
+    )
