@@ -254,16 +254,48 @@ def mutate(
 
 
 def message_lines(source: str) -> set[str]:
-    """Return the stripped lines of every raise and message call in ``source``."""
+    """Return the stripped lines of every raise and message call in ``source``.
+
+    A message built first (``message = "..."``, then ``raise X(message)``)
+    counts too: its assignment is the message.
+    """
     lines = source.splitlines()
     found: set[str] = set()
+
+    def add(node: ast.AST) -> None:
+        start = getattr(node, "lineno", 1)
+        end = getattr(node, "end_lineno", None) or start
+        found.update(line.strip() for line in lines[start - 1 : end])
+
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Raise) or (
             isinstance(node, ast.Call) and _is_message_call(node.func)
         ):
-            end = node.end_lineno or node.lineno
-            found.update(line.strip() for line in lines[node.lineno - 1 : end])
+            add(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for assign in _message_assignments(node):
+                add(assign)
     return found
+
+
+def _message_assignments(function: ast.AST) -> list[ast.Assign]:
+    """The ``name = <str>`` assignments whose name is raised as ``X(name)``."""
+    raised = {
+        arg.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+        for arg in node.exc.args
+        if isinstance(arg, ast.Name)
+    }
+    return [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in raised
+        and isinstance(node.value, (ast.Constant, ast.JoinedStr, ast.BinOp))
+    ]
 
 
 def _is_message_call(func: ast.expr) -> bool:
