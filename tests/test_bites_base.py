@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from flashmw import Flash
+from flashmw import Flash, FlashMiddleware
 from flashmw.testing import make_cookie
 
 from .conftest import MakeHarness
-from .harness import ROUTES, Reply
+from .harness import ROUTES, SECRET, FakeClock, Harness, Reply, scenario_wsgi_app
 
 
 @pytest.fixture
@@ -90,3 +90,87 @@ def test_the_warning_for_a_value_left_out_names_its_key_and_why(
     (record,) = [r for r in caplog.records if "left out" in r.getMessage()]
     assert "'changed'" in record.getMessage()
     assert "cannot be flashed" in record.getMessage()
+
+
+class ObjectsOnly:
+    """A serializer that cannot carry the flash document (lists)."""
+
+    def dumps(self, obj: Any) -> bytes:
+        if isinstance(obj, list):
+            raise TypeError("lists are not supported")
+        return json.dumps(obj).encode()
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+def test_a_serializer_that_cannot_carry_the_document_is_refused() -> None:
+    with pytest.raises(ValueError, match="serializer"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=ObjectsOnly())
+
+
+def test_max_age_of_one_second_is_accepted(make: MakeHarness, clock: FakeClock) -> None:
+    harness = make(max_age=1)
+    harness.open("/add?m=brief")
+    clock.advance(1)
+    assert harness.open("/show").body == [["message", "brief"]]
+    with pytest.raises(ValueError, match="max_age"):
+        make(max_age=0.5)
+
+
+def _forge(harness: Harness, suffix: str, message: str, ms: int) -> bytes:
+    mw = harness.app
+    document = [[["message", message]], [["m", [suffix, [[ms, "abcdefgh", 1]]]]]]
+    value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
+    return f"flash.{suffix}={value}".encode()
+
+
+@pytest.mark.parametrize("order", ["newer-first", "older-first"])
+def test_of_two_valid_cookies_with_one_name_the_newer_is_read(
+    harness: Harness, clock: FakeClock, caplog: pytest.LogCaptureFixture, order: str
+) -> None:
+    """One may be set for a parent domain or another path: the newest wins."""
+    ms = int(clock() * 1000)
+    cookies = [
+        _forge(harness, "abc", "newer", ms),
+        _forge(harness, "abc", "older", ms - 1),
+    ]
+    if order == "older-first":
+        cookies.reverse()
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        response = harness.raw(b"; ".join(cookies))
+    assert response.status == 200
+    assert response.body == [["message", "newer"]]
+    (record,) = [r for r in caplog.records if "several valid" in r.getMessage()]
+    assert "flash.abc cookies" in record.getMessage()
+    assert "the newest wins" in record.getMessage()
+
+
+def test_of_two_equally_new_cookies_with_one_name_the_first_sent_is_read(
+    harness: Harness, clock: FakeClock
+) -> None:
+    ms = int(clock() * 1000)
+    first, second = _forge(harness, "abc", "one", ms), _forge(harness, "abc", "two", ms)
+    assert harness.raw(first + b"; " + second).body == [["message", "one"]]
+    assert harness.raw(second + b"; " + first).body == [["message", "two"]]
+
+
+@pytest.mark.parametrize(("count", "warned"), [(3, False), (4, True)])
+def test_only_so_many_candidate_cookies_are_verified(
+    make: MakeHarness,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    count: int,
+    warned: bool,
+) -> None:
+    """With ``max_cookies=1``, 3 candidates are read; a 4th is ignored, and logged."""
+    harness = make(max_cookies=1)
+    ms = int(clock() * 1000)
+    cookies = [_forge(harness, f"c{i}", f"m{i}", ms + i) for i in range(count)]
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        shown = harness.raw(b"; ".join(cookies)).body
+    assert shown == [["message", f"m{i}"] for i in range(3)]
+    messages = [r.getMessage() for r in caplog.records if "read only" in r.getMessage()]
+    assert messages == (
+        ["flashmw read only the first 3 of 4 flash cookies"] if warned else []
+    )
