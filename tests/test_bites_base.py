@@ -153,6 +153,10 @@ def test_of_two_equally_new_cookies_with_one_name_the_first_sent_is_read(
     first, second = _forge(harness, "abc", "one", ms), _forge(harness, "abc", "two", ms)
     assert harness.raw(first + b"; " + second).body == [["message", "one"]]
     assert harness.raw(second + b"; " + first).body == [["message", "two"]]
+    # ... and the cookies after the pair are still read.
+    other = _forge(harness, "def", "other", ms + 1)
+    both = harness.raw(first + b"; " + second + b"; " + other).body
+    assert both == [["message", "one"], ["message", "other"]]
 
 
 @pytest.mark.parametrize(("count", "warned"), [(3, False), (4, True)])
@@ -174,3 +178,28 @@ def test_only_so_many_candidate_cookies_are_verified(
     assert messages == (
         ["flashmw read only the first 3 of 4 flash cookies"] if warned else []
     )
+
+
+@pytest.mark.parametrize("path", ["/a\x00b", "/a\nb", "/a\x7fb"])
+def test_a_path_with_a_control_character_is_refused(path: str) -> None:
+    with pytest.raises(ValueError, match="path"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, path=path)
+
+
+def _add_new(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.add("new")
+    return Reply()
+
+
+def test_a_rewritten_0_1_message_still_expires_max_age_after_it_was_written(
+    make: MakeHarness, clock: FakeClock, route: Any
+) -> None:
+    """Rewriting a 0.1 cookie re-signs its messages, but keeps their age."""
+    route("/add-new", _add_new)
+    harness = make()
+    cookie = make_cookie(harness.app, ["old"])
+    harness.put_in_jar(cookie.value, cookie.name)
+    clock.advance(3000)
+    harness.open("/add-new")  # rewrites the 0.1 cookie, signed now
+    clock.advance(601)  # the old message is 3601 seconds old
+    assert harness.open("/show").body == [["message", "new"]]
