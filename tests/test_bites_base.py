@@ -203,3 +203,35 @@ def test_a_rewritten_0_1_message_still_expires_max_age_after_it_was_written(
     harness.open("/add-new")  # rewrites the 0.1 cookie, signed now
     clock.advance(601)  # the old message is 3601 seconds old
     assert harness.open("/show").body == [["message", "new"]]
+
+
+def test_of_two_mark_cookies_with_one_name_the_newer_is_read(
+    harness: Harness, clock: FakeClock
+) -> None:
+    """Compared by their milliseconds, not by their write ids."""
+    mw = harness.app
+    ms, made = int(clock() * 1000), int(clock())
+
+    def mark(stamp_ms: int, write: str) -> bytes:
+        document = [[["", 1]], [["x", ["mk", [[stamp_ms, write, 1, made]]]]]]
+        value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
+        return f"flash.mk={value}".encode()
+
+    message = _forge(harness, "msg", "between", ms - 500)
+    newer, older = mark(ms, "aaaaaaaa"), mark(ms - 1000, "zzzzzzzz")
+    for pair in ([newer, older], [older, newer]):
+        response = harness.raw(b"; ".join([message, *pair]))
+        assert response.status == 200
+        assert response.body == []  # the newer clear hides the message
+
+
+def test_an_empty_0_1_cookie_beside_a_full_one_reads_the_full_one(
+    harness: Harness,
+) -> None:
+    mw = harness.app
+    empty = mw._signer.sign(b"[[],[]]", mw._clock())
+    full = mw._signer.sign(b'[[["message","hi"]],[]]', mw._clock())
+    for header in (f"flash={empty}; flash={full}", f"flash={full}; flash={empty}"):
+        response = harness.raw(header.encode())
+        assert response.status == 200
+        assert response.body == [["message", "hi"]]
