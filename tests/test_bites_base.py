@@ -235,3 +235,8 @@ def test_an_empty_0_1_cookie_beside_a_full_one_reads_the_full_one(
         response = harness.raw(header.encode())
         assert response.status == 200
         assert response.body == [["message", "hi"]]
+
+
+def test_an_empty_fallback_key_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="^each of fallback_keys must be"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, fallback_keys=[""])
