@@ -238,5 +238,5 @@ def test_an_empty_0_1_cookie_beside_a_full_one_reads_the_full_one(
 
 
 def test_an_empty_fallback_key_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="^each of fallback_keys must be"):
+    with pytest.raises(ValueError, match=r"^each of fallback_keys must be"):
         FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, fallback_keys=[""])
