@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -41,12 +42,13 @@ class StrictUTF8JSON:
 
 def _store(flash: Flash, args: dict[str, str]) -> Reply:
     outcome = []
-    for call in (
+    calls: list[Callable[[], None]] = [
         lambda: flash.add("\ud800"),
         lambda: flash.add("fine", "\ud800"),
         lambda: flash.put("k", "\ud800"),
         lambda: flash.put("\ud800", "fine"),
-    ):
+    ]
+    for call in calls:
         try:
             call()
         except TypeError:
@@ -240,3 +242,10 @@ def test_an_empty_0_1_cookie_beside_a_full_one_reads_the_full_one(
 def test_an_empty_fallback_key_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"^each of fallback_keys must be"):
         FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, fallback_keys=[""])
+
+
+@pytest.mark.parametrize("option", ["max_messages", "max_cookies"])
+@pytest.mark.parametrize("value", [0, "3", True])
+def test_a_bad_count_option_is_refused_by_name(option: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=rf"^{option} must be"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **{option: value})

@@ -82,11 +82,12 @@ def test_a_malformed_mark_stamp_hides_nothing(
     # A clear-everything mark whose stamp has a fifth element is not a mark:
     # the message written before it still shows.
     message = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
-    mark = [[["", 1]], [["x", ["def", [[now_ms(clock), WRITE, 2, int(clock()), 0]]]]]]
+    stamp: list[Any] = [now_ms(clock), WRITE, 2, int(clock())]
+    mark: Any = [[["", 1]], [["x", ["def", [[*stamp, 0]]]]]]
     response = harness.raw(message + b"; " + forge(harness, "def", mark))
     assert response.body == [["message", "hi"]]
     # The control: the same mark, well formed, hides it.
-    mark[1][0][1][1] = [[now_ms(clock), WRITE, 2, int(clock())]]
+    mark = [[["", 1]], [["x", ["def", [stamp]]]]]
     response = harness.raw(message + b"; " + forge(harness, "def", mark))
     assert response.body == []
 
