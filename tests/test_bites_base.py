@@ -249,3 +249,20 @@ def test_an_empty_fallback_key_is_refused_by_name() -> None:
 def test_a_bad_count_option_is_refused_by_name(option: str, value: Any) -> None:
     with pytest.raises(ValueError, match=rf"^{option} must be"):
         FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **{option: value})
+
+
+class DumpsOnly:
+    def dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj).encode()
+
+
+def test_a_serializer_without_loads_is_refused_by_name() -> None:
+    with pytest.raises(
+        ValueError, match=r"^serializer must have dumps\(obj\) and loads"
+    ):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=DumpsOnly())
+
+
+def test_a_salt_with_a_lone_surrogate_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"^salt must be valid Unicode"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, salt="\ud800")
