@@ -260,7 +260,11 @@ def test_a_serializer_without_loads_is_refused_by_name() -> None:
     with pytest.raises(
         ValueError, match=r"^serializer must have dumps\(obj\) and loads"
     ):
-        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=DumpsOnly())
+        FlashMiddleware(
+            scenario_wsgi_app,
+            secret_key=SECRET,
+            serializer=DumpsOnly(),  # type: ignore[arg-type]
+        )
 
 
 def test_a_salt_with_a_lone_surrogate_is_refused_by_name() -> None:
