@@ -6,6 +6,7 @@ rest of the suite let through, and speaks in requests, responses and logs.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -270,3 +271,29 @@ def test_a_serializer_without_loads_is_refused_by_name() -> None:
 def test_a_salt_with_a_lone_surrogate_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"^salt must be valid Unicode"):
         FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, salt="\ud800")
+
+
+class SnapshottingJSON:
+    """JSON (tuples come back as lists), with a snapshot that keeps tuples."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj).encode()
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data)
+
+    def snapshot(self, value: Any) -> Any:
+        return copy.deepcopy(value)
+
+
+def test_a_serializers_snapshot_is_what_the_request_reads_back(
+    make: MakeHarness, route: Any
+) -> None:
+    def put_and_read(flash: Flash, args: dict[str, str]) -> Reply:
+        flash.put("k", (1, 2))
+        return Reply(body=type(flash.get("k")).__name__)
+
+    route("/put-and-read", put_and_read)
+    assert make(serializer=SnapshottingJSON()).open("/put-and-read").body == "tuple"
+    # The control: without snapshot(), the copy is a round trip: a list.
+    assert make(serializer=StrictUTF8JSON()).open("/put-and-read").body == "list"
