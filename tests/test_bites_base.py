@@ -297,3 +297,29 @@ def test_a_serializers_snapshot_is_what_the_request_reads_back(
     assert make(serializer=SnapshottingJSON()).open("/put-and-read").body == "tuple"
     # The control: without snapshot(), the copy is a round trip: a list.
     assert make(serializer=StrictUTF8JSON()).open("/put-and-read").body == "list"
+
+
+@pytest.mark.parametrize("option", ["max_cookie_size", "max_total_size"])
+def test_a_size_option_that_is_not_an_int_is_refused_by_name(option: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{option} must be an int"):
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **{option: "4096"})
+
+
+@pytest.mark.parametrize("option", ["max_cookie_size", "max_total_size"])
+@pytest.mark.parametrize(
+    ("cookie_name", "smallest"), [("flash", 208), ("__Host-f", 211)]
+)
+def test_the_smallest_size_accepted_is_the_smallest_cookie(
+    option: str, cookie_name: str, smallest: int
+) -> None:
+    """A known answer: the smallest flash cookie (a clear mark) with the defaults.
+
+    ``Name=value`` of a mark named like every cookie of this layout
+    (the cookie name, a dot, 8 characters of write id and a digit), and the
+    attributes (``__Host-`` adds ``Secure``). A smaller budget could hold
+    nothing, so it is refused; this one is accepted.
+    """
+    options: dict[str, Any] = {"secret_key": SECRET, "cookie_name": cookie_name}
+    FlashMiddleware(scenario_wsgi_app, **options, **{option: smallest})
+    with pytest.raises(ValueError, match=rf"^{option}={smallest - 1} is too small"):
+        FlashMiddleware(scenario_wsgi_app, **options, **{option: smallest - 1})
