@@ -301,8 +301,9 @@ def test_a_serializers_snapshot_is_what_the_request_reads_back(
 
 @pytest.mark.parametrize("option", ["max_cookie_size", "max_total_size"])
 def test_a_size_option_that_is_not_an_int_is_refused_by_name(option: str) -> None:
+    bad: dict[str, Any] = {option: "4096"}
     with pytest.raises(ValueError, match=rf"^{option} must be an int"):
-        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **{option: "4096"})
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **bad)
 
 
 @pytest.mark.parametrize("option", ["max_cookie_size", "max_total_size"])
