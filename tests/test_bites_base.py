@@ -320,7 +320,8 @@ def test_the_smallest_size_accepted_is_the_smallest_cookie(
     attributes (``__Host-`` adds ``Secure``). A smaller budget could hold
     nothing, so it is refused; this one is accepted.
     """
-    options: dict[str, Any] = {"secret_key": SECRET, "cookie_name": cookie_name}
-    FlashMiddleware(scenario_wsgi_app, **options, **{option: smallest})
+    fits: dict[str, Any] = {"cookie_name": cookie_name, option: smallest}
+    FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **fits)
+    short = {**fits, option: smallest - 1}
     with pytest.raises(ValueError, match=rf"^{option}={smallest - 1} is too small"):
-        FlashMiddleware(scenario_wsgi_app, **options, **{option: smallest - 1})
+        FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, **short)
