@@ -568,7 +568,9 @@ class BaseFlashMiddleware(Generic[AppT]):
         kept = []
         for name, value in pairs:
             try:
-                self._validate(value)
+                # Dump, not validate: a custom serializer's validate() may
+                # accept what its dumps() refuses.
+                self.serializer.dumps([[[name, value]], []])
             except Exception as exc:  # noqa: BLE001 (a pluggable serializer)
                 logger.warning(
                     "flashmw left out the flash entry %r: it was changed after "

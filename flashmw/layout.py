@@ -239,10 +239,11 @@ def decode_legacy(
         # Encrypted: the signing time is sealed inside. The codec has just
         # checked it against max_age; the entries count from now.
         ms = int(now * 1000)
-    size = (len(name) + len(raw) + 3) // max(len(messages) + len(values), 1)
     parts = []
     for seq, (entry_name, value) in enumerate([*messages, *values]):
-        part = Stored(name, MESSAGES if seq < len(messages) else VALUES, size)
+        # Size 0: a 0.1 cookie never counts towards the limits, because the
+        # first response that writes converts it (see _fit).
+        part = Stored(name, MESSAGES if seq < len(messages) else VALUES, 0)
         part.legacy = True
         part.entries = [Entry(entry_name, value, (ms, LEGACY_WRITE, seq), part)]
         parts.append(part)
@@ -607,6 +608,8 @@ def _encode_all(
     while pending:
         out = pending.pop()
         _encode(mw, out, now)
+        if not out.entries and not out.marks:
+            continue  # everything in it was left out (see _encode)
         size = writer.size(prefix + len(out.suffix), len(out.value))
         if size <= mw.max_cookie_size or not split:
             encoded.append(out)
@@ -639,9 +642,13 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
     try:
         data = mw.serializer.dumps(document)
     except Exception:  # noqa: BLE001 (any serializer's error)
+        # Leave out, with a WARNING each, the entries that no longer encode;
+        # once is enough: what is left encodes one by one.
         kept = {id(value) for _, value in mw._encodable([(n, v) for n, v in entries])}
         out.entries = [e for e in out.entries if id(e.value) in kept]
-        return _encode(mw, out, now)
+        document[0] = [[e.name, e.value] for e in out.entries]
+        document[1][0][1][1] = [list(e.stamp) for e in out.entries]
+        data = mw.serializer.dumps(document)
     out.value = mw._signer.sign(data, now)
     out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
 

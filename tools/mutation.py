@@ -54,6 +54,29 @@ TEST_SELECTION = [
     "--ignore=tests/fuzz",
     "--ignore=tests/test_demo.py",
 ]
+#: Slimmer subsets for the core modules, whose every function most tests
+#: reach: each survivor runs all the tests that cover its function, so this
+#: is what a run costs. SLOW_SELECTION leaves out the docs snippets (15 of
+#: the subset's 26 seconds; examples, not edge cases) and two property
+#: tests of 1 to 2 seconds each; CORE_SELECTION also the ASGI half of the
+#: adapter-neutral tests, for modules that never see the protocol (state.py
+#: does: it builds str headers for WSGI and bytes for ASGI).
+SLOW_SELECTION = [
+    "--ignore=tests/test_docs.py",
+    "--deselect=tests/test_bounds.py::"
+    "test_any_value_with_tag_like_keys_round_trips_through_the_middleware",
+    "--deselect=tests/test_asgi.py::"
+    "test_hundreds_of_concurrent_clients_never_see_each_others_flashes",
+]
+CORE_SELECTION = [*SLOW_SELECTION, "-k", "not asgi"]
+#: Per module, what its run leaves out on top of the fast subset: the
+#: modules whose runs would take more than about 15 minutes on one worker.
+#: (Changing this resets that module's cached verdicts.)
+EXTRA_SELECTION: dict[str, list[str]] = {
+    "layout": CORE_SELECTION,
+    "state": SLOW_SELECTION,
+    "base": CORE_SELECTION,
+}
 #: Modules with nothing to mutate (re-exports and exception classes only).
 SKIPPED = {"__init__", "errors"}
 #: Calls whose string arguments are messages: ``logger.x(...)``, ``warnings.warn``.
@@ -159,17 +182,42 @@ def sync_scratch(module: str) -> None:
             shutil.copy2(source, target)
 
 
-def run_mutmut(module: str, jobs: int) -> None:
+def tests_fingerprint() -> str:
+    """A hash of every file under tests/: it changes when a test is added."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_mutmut(module: str, jobs: int, retest: list[str] | None = None) -> None:
+    """Run mutmut on ``module``; with ``retest``, re-run only those mutants.
+
+    mutmut keeps a verdict until the function it mutates changes, so a
+    survivor stays a survivor after a test that kills it is added: the
+    caller passes the last run's survivors when the tests have changed.
+    """
     work = scratch(module)
-    selection = "\n".join(f"    {arg}" for arg in TEST_SELECTION)
+    arguments = [*TEST_SELECTION, *EXTRA_SELECTION.get(module, [])]
+    selection = "\n".join(f"    {arg}" for arg in arguments)
     (work / "setup.cfg").write_text(
         SETUP_CFG.format(module=module, selection=selection)
     )
     env = {**os.environ, "HYPOTHESIS_PROFILE": "dev"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    print(f"== mutmut on flashmw/{module}.py ({jobs} worker(s))", flush=True)
+    what = f"{len(retest)} survivor(s) of " if retest else ""
+    print(f"== mutmut on {what}flashmw/{module}.py ({jobs} worker(s))", flush=True)
     subprocess.run(  # noqa: S603 (our own command line)
-        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+        [
+            sys.executable,
+            "-m",
+            "mutmut",
+            "run",
+            "--max-children",
+            str(jobs),
+            *(retest or []),
+        ],
         cwd=work,
         env=env,
         check=False,
@@ -177,17 +225,77 @@ def run_mutmut(module: str, jobs: int) -> None:
     )
 
 
+def mutate(
+    module: str, jobs: int, equivalents: dict[str, tuple[str, str]], stale: list[str]
+) -> Report:
+    """Run mutmut on ``module`` and return its report.
+
+    A mutant that survived an earlier run is tested again when the tests
+    have changed since (mutmut alone would keep its verdict until the code
+    it mutates changes).
+    """
+    sync_scratch(module)
+    fingerprint = tests_fingerprint()  # of the tests this run uses
+    mark = scratch(module) / "tests.sha256"
+    meta = scratch(module) / "mutants" / "flashmw" / f"{module}.py.meta"
+    decided: set[str] = set()
+    if meta.exists():
+        verdicts = json.loads(meta.read_text())["exit_code_by_key"]
+        decided = {name for name, code in verdicts.items() if code is not None}
+    run_mutmut(module, jobs)
+    report = collect(module, equivalents, stale)
+    if decided and (not mark.exists() or mark.read_text() != fingerprint):
+        retest = [m.name for m in report.survivors if m.name in decided]
+        if retest:
+            run_mutmut(module, jobs, retest)
+            report = collect(module, equivalents, stale)
+    mark.write_text(fingerprint)
+    return report
+
+
 def message_lines(source: str) -> set[str]:
-    """Return the stripped lines of every raise and message call in ``source``."""
+    """Return the stripped lines of every raise and message call in ``source``.
+
+    A message built first (``message = "..."``, then ``raise X(message)``)
+    counts too: its assignment is the message.
+    """
     lines = source.splitlines()
     found: set[str] = set()
+
+    def add(node: ast.AST) -> None:
+        start = getattr(node, "lineno", 1)
+        end = getattr(node, "end_lineno", None) or start
+        found.update(line.strip() for line in lines[start - 1 : end])
+
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Raise) or (
             isinstance(node, ast.Call) and _is_message_call(node.func)
         ):
-            end = node.end_lineno or node.lineno
-            found.update(line.strip() for line in lines[node.lineno - 1 : end])
+            add(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for assign in _message_assignments(node):
+                add(assign)
     return found
+
+
+def _message_assignments(function: ast.AST) -> list[ast.Assign]:
+    """The ``name = <str>`` assignments whose name is raised as ``X(name)``."""
+    raised = {
+        arg.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+        for arg in node.exc.args
+        if isinstance(arg, ast.Name)
+    }
+    return [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in raised
+        and isinstance(node.value, (ast.Constant, ast.JoinedStr, ast.BinOp))
+    ]
 
 
 def _is_message_call(func: ast.expr) -> bool:
@@ -389,9 +497,7 @@ def main(argv: list[str]) -> int:
         if args.report_only:
             reports.append(load_report(module, equivalents, stale))
             continue
-        sync_scratch(module)
-        run_mutmut(module, args.jobs)
-        reports.append(collect(module, equivalents, stale))
+        reports.append(mutate(module, args.jobs, equivalents, stale))
     score = print_reports(reports, stale)
     if score < args.fail_under:
         print(f"\nmutation score {score:.1f}% is under {args.fail_under}%")
