@@ -75,8 +75,8 @@ POOL: dict[str, State] = {_sign_with_the_server(i): s for i, s in enumerate(STAT
 VALUES = list(POOL)
 
 
-def _resigned(**options: Any) -> list[str]:
-    """The pool's payloads, signed as another purpose or with another key."""
+def _recoded(codec: type[CookieSigner | CookieSealer], **options: Any) -> list[str]:
+    """The pool's payloads, signed or sealed as another purpose or key."""
     settings: dict[str, Any] = {
         "salt": "flashmw.flash",
         "cookie_name": NAME,
@@ -84,11 +84,15 @@ def _resigned(**options: Any) -> list[str]:
     }
     settings.update(options)
     secret = settings.pop("secret", SECRET)
-    signer = CookieSigner(secret, [], **settings)
+    other = codec(secret, [], **settings)
     server = FlashMiddleware(_storing_app, **OPTIONS)
     return [
-        signer.sign(server._signer.unsign(value, CLOCK()), CLOCK()) for value in VALUES
+        other.sign(server._signer.unsign(value, CLOCK()), CLOCK()) for value in VALUES
     ]
+
+
+def _resigned(**options: Any) -> list[str]:
+    return _recoded(CookieSigner, **options)
 
 
 #: Cookie value -> the state it holds, as the server sealed it (encrypt=True).
@@ -99,19 +103,7 @@ SEALED_VALUES = list(SEALED_POOL)
 
 
 def _resealed(**options: Any) -> list[str]:
-    """The pool's payloads, sealed as another purpose or with another key."""
-    settings: dict[str, Any] = {
-        "salt": "flashmw.flash",
-        "cookie_name": NAME,
-        "max_age": 3600,
-    }
-    settings.update(options)
-    secret = settings.pop("secret", SECRET)
-    sealer = CookieSealer(secret, [], **settings)
-    server = FlashMiddleware(_storing_app, **OPTIONS)
-    return [
-        sealer.sign(server._signer.unsign(value, CLOCK()), CLOCK()) for value in VALUES
-    ]
+    return _recoded(CookieSealer, **options)
 
 
 #: Values that carry the server's own payloads, encrypted, but must never
