@@ -286,6 +286,81 @@ def _flashmw_wsgi_encrypted() -> Contestant:
     )
 
 
+_REDIS: list[Any] = []  # the redis-server the store row talks to
+
+
+def _redis_port() -> int:
+    """Start a throwaway redis-server on 127.0.0.1 (once) and return its port."""
+    import atexit
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    import time
+
+    if _REDIS:
+        return int(_REDIS[1])
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError(
+            "redis-server is not installed (apt-get install redis-server)"
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tempfile.mkdtemp(prefix="flashmw-bench-redis-")
+    # The command is built from a found binary and a free local port.
+    server = subprocess.Popen(  # noqa: S603
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            folder,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    atexit.register(server.terminate)
+    _REDIS.extend([server, port])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return port
+
+
+def _flashmw_wsgi_store() -> Contestant:
+    # The store holds only what outgrows the cookies: these scenarios' three
+    # small messages never reach it, so this row is the cost of having a
+    # store configured for ordinary flashes (no Redis call is made).
+    import redis
+
+    from flashmw import FlashMiddleware
+    from flashmw.redis import RedisStore
+
+    store = RedisStore(redis.Redis(host="127.0.0.1", port=_redis_port()))
+    return Contestant(
+        "flashmw-wsgi-store",
+        "flashmw WSGI store=Redis (bare app)",
+        True,
+        "wsgi",
+        "flash",
+        FlashMiddleware(
+            bare_wsgi(_flashmw_by_request()), secret_key=SECRET, store=store
+        ),
+        bare_wsgi(NO_MACHINERY),
+    )
+
+
 def _flashmw_wsgi_flask() -> Contestant:
     from flashmw import FlashMiddleware
 
@@ -419,6 +494,13 @@ _BUILDERS: tuple[tuple[str, str, bool, str, Callable[[], Contestant]], ...] = (
         True,
         "wsgi",
         _flashmw_wsgi_encrypted,
+    ),
+    (
+        "flashmw-wsgi-store",
+        "flashmw WSGI store=Redis (bare app)",
+        True,
+        "wsgi",
+        _flashmw_wsgi_store,
     ),
     (
         "flashmw-wsgi-flask",

@@ -72,9 +72,15 @@ def _timed(results: dict[str, Any], flashmw: bool) -> list[dict[str, Any]]:
 
 
 def _signed(results: dict[str, Any]) -> list[dict[str, Any]]:
-    # encrypt=True is another product (AES-GCM on top): its row is shown,
-    # and the targets are about flashmw as most apps run it.
-    return [c for c in _timed(results, True) if "encrypted" not in c["name"]]
+    # encrypt=True and store= are opt-in (AES-GCM on top, a server store):
+    # their rows are shown, and the targets are about flashmw as most apps
+    # run it.
+    opt_in = ("encrypted", "store")
+    return [
+        c
+        for c in _timed(results, True)
+        if not any(word in c["name"] for word in opt_in)
+    ]
 
 
 def _overhead(contestant: dict[str, Any], scenario: str) -> float:
@@ -291,6 +297,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
         "#6baed6",
         "#9ecae1",
         "#c6dbef",
+        "#dbe9f6",
     ]
     warm = ["#a50f15", "#ef6548", "#fdae6b", "#fdd0a2"]
     colours = blues[: len(ours)] + warm[: len(peers)]
