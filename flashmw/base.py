@@ -61,9 +61,6 @@ DEFAULT_MAX_COOKIES = 20
 #: refuse request headers past about 8 KB (gunicorn answers 431).
 DEFAULT_MAX_TOTAL_SIZE = 4096
 
-# What a decoded document and its entries may be: JSON gives lists, other
-# serializers may give tuples.
-_SEQUENCES = (list, tuple)
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _OVERFLOW = ("drop_oldest", "error")
 _SHORT_KEY = 32
