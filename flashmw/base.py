@@ -141,6 +141,7 @@ def _newest(parts: list[Stored]) -> int:
     """Return the millisecond of the newest write in one cookie's parts."""
     stamps = [e.stamp[0] for part in parts for e in part.entries]
     stamps += [mark[1][0] for part in parts for mark in part.marks]
+    stamps += [read[1] for part in parts for read in part.reads]
     return max(stamps, default=-1)
 
 
@@ -592,7 +593,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         prefix = self.cookie_name + "."
         for item in changes.outs:
             name = prefix + item.suffix
-            if item.kind == MARKS:
+            if item.kind == MARKS and not item.reads:
                 out.append(writer.mark(name, item.value))
             else:
                 out.append(writer.set(name, item.value))

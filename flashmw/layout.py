@@ -3,12 +3,14 @@
 A response never rewrites what another response wrote. It only
 
 - adds cookies with fresh names (``flash.<write id><n>``) for what its
-  request flashed: the list messages of each category in one cookie, and
+  request flashed: its list messages (every category) in one cookie, and
   the keyed values it put in another;
 - deletes the cookies whose every entry its request consumed or cleared,
   and those that can never be shown again (invalid, expired, superseded);
-- writes one *mark* cookie that records which keyed values were read and
-  which keys were cleared, merged with the marks it found.
+- writes one *mark* cookie that records which keyed values were read,
+  which keys were cleared and, when a read consumed only some categories
+  of a message cookie, which categories of that cookie are gone; merged
+  with the marks it found.
 
 Additions and deletions commute, so when two tabs' requests overlap and
 their responses reach the browser in any order, a list message shows until
@@ -19,7 +21,9 @@ then the write's random id, then the order of calls within the request.
 The newest value of a key wins; a mark hides every value of its key (or,
 for ``clear()``, every entry) stamped at or before it, so a value read or
 cleared here cannot be overtaken later by an older value still on its way.
-Marks live :data:`MARK_AGE` seconds: longer than any request takes.
+Marks of keyed values and clears live :data:`MARK_AGE` seconds: longer
+than any request takes. A mark of consumed categories lives as long as
+the message cookie it names, and goes when that cookie has gone.
 
 The cookie named exactly ``cookie_name`` is the single cookie of flashmw
 0.1: it is still read, and rewritten into this layout the first time a
@@ -40,7 +44,7 @@ from .signing import CookieSigner
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
 
-#: Kinds of cookie: the messages of one category, keyed values, marks.
+#: Kinds of cookie: the list messages of one write, keyed values, marks.
 MESSAGES, VALUES, MARKS = "m", "v", "x"
 #: Seconds a mark lives: long enough for any overlapping request to answer,
 #: short enough that marks never pile up.
@@ -104,12 +108,18 @@ class Entry:
 #: A mark: its key (``None``: everything), what it hides up to, and the
 #: second it was made (marks expire MARK_AGE after that).
 Mark = tuple[str | None, Stamp, int]
+#: Which list messages a *read mark* hides: those of one category written
+#: by one write, named by the write's (millisecond, write id).
+Read = tuple[str, int, str]
+#: How a mark cookie's entries tell their kind: a key, everything (the
+#: mark of ``clear()``), or the categories of a write that were consumed.
+_KEY, _EVERYTHING, _READ = 0, 1, 2
 
 
 class Stored:
     """One flash cookie the request carried, decoded and verified."""
 
-    __slots__ = ("name", "kind", "entries", "marks", "size", "legacy")
+    __slots__ = ("name", "kind", "entries", "marks", "reads", "size", "legacy")
 
     def __init__(
         self, name: str, kind: str, size: int, *, legacy: bool = False
@@ -120,6 +130,7 @@ class Stored:
         self.legacy = legacy  # a part of a flashmw 0.1 cookie
         self.entries: list[Entry] = []
         self.marks: list[Mark] = []
+        self.reads: dict[Read, int] = {}  # read mark: the second it was made
 
 
 class Loaded:
@@ -130,10 +141,12 @@ class Loaded:
         "values",
         "cookies",
         "marks",
+        "reads",
         "mark_cookies",
         "garbage",
         "newest",
         "waiting",
+        "held",
     )
 
     def __init__(self) -> None:
@@ -141,12 +154,15 @@ class Loaded:
         self.values: dict[str, Entry] = {}  # visible, oldest first
         self.cookies: list[Stored] = []  # message and value cookies still needed
         self.marks: dict[str | None, Mark] = {}  # newest live mark per key
+        # Read marks whose message cookie is still here, with their second.
+        self.reads: dict[Read, int] = {}
         self.mark_cookies: list[Stored] = []
         self.garbage: list[Stored] = []  # cookies that can never show again
         self.newest = -1  # the latest millisecond any cookie read was stamped
         # References to a store whose entries this request could not read
         # (see flashmw.store): kept as they are, and counted in the limits.
         self.waiting: list[Stored] = []
+        self.held: set[tuple[int, str]] = set()  # the writes of those references
 
 
 def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Stored:
@@ -172,18 +188,18 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
         raise ValueError("payload is not a flash cookie")
     stored = Stored(name, kind, len(name) + len(raw) + 3)
     if kind == MARKS:
-        for (target, everything), stamp in zip(entries, stamps, strict=True):
+        for (target, flag), stamp in zip(entries, stamps, strict=True):
             *full, made = _stamp(stamp, 4)
-            if type(made) is not int or everything not in (0, 1):
+            if type(made) is not int or flag not in (_KEY, _EVERYTHING, _READ):
                 raise ValueError("malformed mark")
-            stored.marks.append((None if everything else target, _triple(full), made))
+            if flag == _READ:
+                stored.reads[(target, full[0], full[1])] = made
+            else:
+                stored.marks.append((None if flag else target, _triple(full), made))
         return stored
     out = stored.entries
     if kind == MESSAGES:
-        category = entries[0][0]
         for (entry_name, value), stamp in zip(entries, stamps, strict=True):
-            if entry_name != category:
-                raise ValueError("a message cookie holds one category")
             out.append(Entry(entry_name, value, _entry_stamp_of(stamp), stored))
         return stored
     seen = set()
@@ -269,14 +285,23 @@ def _pairs_document(document: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
     return out[0], out[1]
 
 
-def resolve(stored: Iterable[Stored], max_age_ms: int, now_ms: int) -> Loaded:
+def resolve(
+    stored: Iterable[Stored],
+    max_age_ms: int,
+    now_ms: int,
+    waiting: Iterable[Stamp] = (),
+) -> Loaded:
     """Apply marks, expiry and replace-on-set to the cookies read.
 
     What can never be shown again goes to ``garbage``, to be deleted by the
     next response that writes.
+
+    :param waiting: the stamps of references to a store whose entries this
+        request could not read: their read marks are kept.
     """
     loaded = Loaded()
     marks = loaded.marks
+    reads: dict[Read, int] = {}
     items = list(stored)
     made_after = now_ms // 1000 - MARK_AGE
     for cookie in items:
@@ -288,8 +313,7 @@ def resolve(stored: Iterable[Stored], max_age_ms: int, now_ms: int) -> Loaded:
                 newest = marks.get(mark[0])
                 if newest is None or mark[1] > newest[1]:
                     marks[mark[0]] = mark
-        if cookie.kind == MARKS:
-            loaded.mark_cookies.append(cookie)
+        reads.update(cookie.reads)
     everything = marks.get(None, (None, _NO_STAMP, 0))[1]
     for target in [t for t, mark in marks.items() if t and mark[1] <= everything]:
         del marks[target]
@@ -299,12 +323,16 @@ def resolve(stored: Iterable[Stored], max_age_ms: int, now_ms: int) -> Loaded:
         if cookie.kind == MARKS:
             continue
         if cookie.kind == MESSAGES:
-            # The messages of a cookie share their write: one fate for all.
+            # The messages of a cookie share their write: one fate for all,
+            # but for the categories a read mark says were consumed.
             last = cookie.entries[-1].stamp
-            if last[0] < oldest or last <= everything:
+            shown = cookie.entries
+            if reads:
+                shown = [e for e in shown if (e.name, *e.stamp[:2]) not in reads]
+            if last[0] < oldest or last <= everything or not shown:
                 loaded.garbage.append(cookie)
             else:
-                loaded.messages.extend(cookie.entries)
+                loaded.messages.extend(shown)
                 loaded.cookies.append(cookie)
             continue
         for entry in cookie.entries:
@@ -320,6 +348,18 @@ def resolve(stored: Iterable[Stored], max_age_ms: int, now_ms: int) -> Loaded:
                 loaded.cookies.append(cookie)
             else:
                 loaded.garbage.append(cookie)
+    # A read mark lives while its message cookie does: once that cookie is
+    # gone (every message consumed), it never comes back.
+    loaded.held = {(stamp[0], stamp[1]) for stamp in waiting}
+    here = _writes_of(loaded.cookies) | loaded.held if reads else set()
+    loaded.reads = {r: made for r, made in reads.items() if r[1:] in here}
+    for cookie in items:
+        if cookie.kind != MARKS:
+            continue
+        if _holds(cookie, here, made_after):
+            loaded.mark_cookies.append(cookie)
+        else:
+            loaded.garbage.append(cookie)  # every mark in it has had its day
     loaded.messages.sort(key=_entry_stamp)
     loaded.values = {e.name: e for e in sorted(winners.values(), key=_entry_stamp)}
     return loaded
@@ -329,13 +369,29 @@ def _entry_stamp(entry: Entry) -> Stamp:
     return entry.stamp
 
 
+def _holds(cookie: Stored, here: set[tuple[int, str]], made_after: int) -> bool:
+    """Tell whether a mark cookie holds a mark that still counts.
+
+    A key mark counts until :data:`MARK_AGE` after it was made; a read mark
+    while the writes in ``here`` include its write.
+    """
+    return any(mark[2] >= made_after for mark in cookie.marks) or any(
+        (ms, write) in here for _, ms, write in cookie.reads
+    )
+
+
+def _writes_of(cookies: Iterable[Stored]) -> set[tuple[int, str]]:
+    """Return the (millisecond, write id) of every entry in ``cookies``."""
+    return {(e.stamp[0], e.stamp[1]) for c in cookies for e in c.entries}
+
+
 # -- writing ------------------------------------------------------------
 
 
 class Out:
     """A cookie a response sets: what it holds, and its signed value."""
 
-    __slots__ = ("suffix", "kind", "entries", "marks", "value", "size")
+    __slots__ = ("suffix", "kind", "entries", "marks", "reads", "value", "size")
     #: Whether the overflow policy must keep or drop it whole (a reference
     #: to a store, whose entries are not in its value).
     whole = False
@@ -346,11 +402,13 @@ class Out:
         kind: str,
         entries: list[Entry],
         marks: list[Mark] | None = None,
+        reads: dict[Read, int] | None = None,
     ) -> None:
         self.suffix = suffix
         self.kind = kind
         self.entries = entries
         self.marks = marks or []
+        self.reads = reads or {}
         self.value = ""
         self.size = 0  # bytes in the Cookie header, once encoded
 
@@ -435,29 +493,41 @@ def plan_messages(
 
     The common case: no keyed values, no marks read or made, no 0.1
     cookie. A stored cookie goes when none of its messages is left; the
-    new messages of each category make one cookie.
+    new messages make one cookie. A stored cookie of which only some
+    categories were consumed needs a read mark: :func:`plan_general`.
     """
+    kept: set[int] = set()  # ids of the stored cookies with a message left
+    read: set[int] = set()  # ids of the stored cookies with a message consumed
+    new: list[Entry] = []
+    for entry in messages:
+        if consume and entry.consumed:
+            read.add(id(entry.cookie))
+        elif entry.cookie is None:
+            new.append(entry)
+        else:
+            kept.add(id(entry.cookie))
+    if not kept.isdisjoint(read):
+        return plan_general(
+            mw,
+            loaded,
+            messages=messages,
+            values={},
+            marks={},
+            consume=consume,
+            write_id=write_id,
+            now=now,
+            https=https,
+            dry=dry,
+        )
     changes = Changes()
     drop = changes.drop
     for cookie in loaded.garbage:
         drop[cookie.name] = cookie
-    kept: set[int] = set()  # ids of the stored cookies with a message left
-    groups: dict[str, list[Entry]] = {}
-    for entry in messages:
-        if consume and entry.consumed:
-            continue
-        if entry.cookie is None:
-            groups.setdefault(entry.name, []).append(entry)
-        else:
-            kept.add(id(entry.cookie))
     for cookie in loaded.cookies:
         if id(cookie) not in kept:
             drop[cookie.name] = cookie
-    if groups:
-        changes.outs = [
-            Out(f"{write_id}{number}", MESSAGES, entries)
-            for number, entries in enumerate(groups.values())
-        ]
+    if new:
+        changes.outs = [Out(f"{write_id}0", MESSAGES, new)]
     elif not drop:
         return changes
     _encode_all(mw, changes, now, https, dry)
@@ -518,16 +588,28 @@ def plan_general(
         # clear() hides what a store holds for this browser, read or not.
         for cookie in loaded.waiting:
             drop[cookie.name] = cookie
+    new_reads: dict[Read, int] = {}
     for cookie in loaded.cookies:
         if cookie.kind == MESSAGES:
             keep = any(id(e) in live_messages for e in cookie.entries)
+            if keep and consume and not cookie.legacy:
+                # Some categories consumed, some left: a read mark hides the
+                # consumed ones (a read consumes whole categories).
+                new_reads.update(
+                    ((e.name, e.stamp[0], e.stamp[1]), made)
+                    for e in cookie.entries
+                    if e.consumed
+                )
         else:
             keep = any(values.get(e.name) is e and alive(e) for e in cookie.entries)
         if not keep:
             drop[_key(cookie)] = cookie
 
     outs = changes.outs
-    if new_marks:
+    # The writes whose messages the browser still holds after this response.
+    here = _writes_of(c for c in loaded.cookies if _key(c) not in drop)
+    here |= loaded.held
+    if new_marks or new_reads:
         # One mark cookie carries this request's marks and every live mark
         # it read, which it replaces.
         merged: dict[str | None, Mark] = dict(loaded.marks)
@@ -537,15 +619,23 @@ def plan_general(
                 merged[mark[0]] = mark
         everything = merged.get(None, (None, _NO_STAMP, 0))[1]
         kept = [m for m in merged.values() if m[0] is None or m[1] > everything]
-        outs.append(Out(fresh(), MARKS, [], kept))
+        reads = {
+            r: made
+            for r, made in (*loaded.reads.items(), *new_reads.items())
+            if r[1:] in here
+        }
+        outs.append(Out(fresh(), MARKS, [], kept, reads))
         for cookie in loaded.mark_cookies:
             drop[cookie.name] = cookie
-    groups: dict[str, list[Entry]] = {}
-    for entry in messages:
-        if entry.cookie is None and alive(entry):
-            groups.setdefault(entry.name, []).append(entry)
-    for entries in groups.values():
-        outs.append(Out(fresh(), MESSAGES, entries))
+    else:
+        # A mark cookie whose read marks name only the cookies this
+        # response deletes goes with them (one of key marks only expires).
+        for cookie in loaded.mark_cookies:
+            if cookie.reads and not _holds(cookie, here, made - MARK_AGE):
+                drop[cookie.name] = cookie
+    new = [e for e in messages if e.cookie is None and alive(e)]
+    if new:
+        outs.append(Out(fresh(), MESSAGES, new))
     new_values = [e for e in values.values() if e.cookie is None and alive(e)]
     if new_values:
         outs.append(Out(fresh(), VALUES, new_values))
@@ -608,7 +698,7 @@ def _encode_all(
     while pending:
         out = pending.pop()
         _encode(mw, out, now)
-        if not out.entries and not out.marks:
+        if not out.entries and not out.marks and not out.reads:
             continue  # everything in it was left out (see _encode)
         size = writer.size(prefix + len(out.suffix), len(out.value))
         if size <= mw.max_cookie_size or not split:
@@ -632,9 +722,13 @@ def _encode_all(
 def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
     if out.kind == MARKS:
         entries: list[Any] = [
-            [target or "", 1 if target is None else 0] for target, _, _ in out.marks
+            [target or "", _EVERYTHING if target is None else _KEY]
+            for target, _, _ in out.marks
         ]
         stamps: list[Any] = [[*stamp, made] for _, stamp, made in out.marks]
+        for (category, ms, write), made in out.reads.items():
+            entries.append([category, _READ])
+            stamps.append([ms, write, 0, made])
     else:
         entries = [[e.name, e.value] for e in out.entries]
         stamps = [list(e.stamp) for e in out.entries]

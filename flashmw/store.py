@@ -220,7 +220,9 @@ def load(
             continue
         cookies.append(Taken(cookie, read, blob))
     now_ms = int(now * 1000)
-    loaded = resolve(cookies, mw.max_age * 1000, now_ms)
+    loaded = resolve(
+        cookies, mw.max_age * 1000, now_ms, [cookie.stamp for cookie in left]
+    )
     loaded.garbage.extend(bad)
     everything = loaded.marks.get(None)
     oldest = now_ms - mw.max_age * 1000

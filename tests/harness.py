@@ -63,8 +63,14 @@ def _categories(args: dict[str, str]) -> list[str]:
 
 
 def _flash(flash: Flash, args: dict[str, str]) -> Reply:
-    for message in args.get("m", "Record saved.").split("|"):
-        flash.add(message, args.get("c", "message"))
+    # ``m`` messages ("|"-separated) under ``c``: one category for all, or
+    # one per message ("|"-separated too).
+    messages = args.get("m", "Record saved.").split("|")
+    categories = args.get("c", "message").split("|")
+    if len(categories) == 1:
+        categories *= len(messages)
+    for message, category in zip(messages, categories, strict=True):
+        flash.add(message, category)
     return Reply(302, "redirect", [("Location", "/show")])
 
 

@@ -117,7 +117,8 @@ class Tab:
 
 _ACTIONS = st.sampled_from(
     [
-        *("add", "add-error", "show", "show-error", "peek", "keep", "fail"),
+        *("add", "add-error", "add-both", "show", "show-error", "peek", "keep"),
+        "fail",
         *("put", "get", "clear-key", "clear"),
     ]
 )
@@ -176,6 +177,11 @@ class Browser:
             category = "error" if action == "add-error" else "message"
             write.added.append((category, text))
             return f"/flash?m={text}&c={category}", shows("redirect")
+        if action == "add-both":
+            # One write, two categories: a filtered read consumes one of
+            # them and leaves the other in the same cookie.
+            write.added += [("message", text), ("error", f"{text}e")]
+            return f"/flash?m={text}|{text}e&c=message|error", shows("redirect")
         if action == "show":
             write.consumed = [m for _, m in expected]
             return "/show", shows(shown)

@@ -48,14 +48,10 @@ FORGED = [
         [[["message", "x"]], [["m", ["abcdefgh0", [[1, "w", "1"]]]]]], id="text-seq"
     ),
     pytest.param(
-        [[["info", "x"], ["error", "y"]], [["m", ["abcdefgh0", [STAMP, STAMP]]]]],
-        id="two-categories",
-    ),
-    pytest.param(
         [[["k", "x"], ["k", "y"]], [["v", ["abcdefgh0", [STAMP, STAMP]]]]],
         id="key-twice",
     ),
-    pytest.param([[["", 2]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-flag"),
+    pytest.param([[["", 3]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-flag"),
     pytest.param([[["", 1]], [["x", ["abcdefgh0", [[*STAMP, "1"]]]]]], id="mark-made"),
     pytest.param([[["", 1]], [["x", ["abcdefgh0", [STAMP]]]]], id="mark-no-made"),
 ]

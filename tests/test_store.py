@@ -663,9 +663,10 @@ def test_entries_stamped_before_max_age_are_gone_stored_or_waiting(
     def slow_write(flash: Flash, args: dict[str, str]) -> Reply:
         flash.get_flashed_messages(consume=False)  # the stamp is taken here
         clock.advance(30)  # and the cookies are signed 30 s later
-        for category in ("stored", "waiting"):
-            for i in range(20):
-                flash.add(LONG.format(i), category)
+        # Two references: one for the messages, one for the keyed values.
+        for i in range(20):
+            flash.add(LONG.format(i), "info")
+            flash.put(f"key{i}", LONG.format(i))
         return Reply(302)
 
     monkeypatch.setitem(ROUTES, "/slow-write", slow_write)
