@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 #: Kinds of cookie: the list messages of one write, keyed values, marks.
 MESSAGES, VALUES, MARKS = "m", "v", "x"
+_KINDS = (MESSAGES, VALUES, MARKS)
+_SEQUENCES = (list, tuple)
 #: Seconds a mark lives: long enough for any overlapping request to answer,
 #: short enough that marks never pile up.
 MARK_AGE = 60
@@ -147,6 +149,7 @@ class Loaded:
         "newest",
         "waiting",
         "held",
+        "plain",
     )
 
     def __init__(self) -> None:
@@ -163,6 +166,9 @@ class Loaded:
         # (see flashmw.store): kept as they are, and counted in the limits.
         self.waiting: list[Stored] = []
         self.held: set[tuple[int, str]] = set()  # the writes of those references
+        # Whether every cookie read is one of list messages in this layout
+        # (no marks, keyed values, references or 0.1 cookie).
+        self.plain = True
 
 
 def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Stored:
@@ -176,19 +182,29 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     :raises ValueError: for anything but a cookie this layout wrote.
     """
     document = mw.serializer.loads(mw._signer.unsign(raw, now))
-    entries, meta = _pairs_document(document)
-    if len(meta) != 1 or type(meta[0][1]) not in (list, tuple) or len(meta[0][1]) != 2:
+    # Every request with a flash runs this: the shape is checked inline,
+    # one pass over the entries, rather than by a general document walk.
+    if type(document) not in _SEQUENCES or len(document) != 2:
+        raise ValueError("payload is not a flash document")
+    entries, meta = document
+    if type(entries) not in _SEQUENCES or type(meta) not in _SEQUENCES:
+        raise ValueError("payload is not a flash document")
+    if len(meta) != 1 or type(meta[0]) not in _SEQUENCES or len(meta[0]) != 2:
         raise ValueError("payload is not a flash cookie")
-    kind, (suffix, stamps) = meta[0]
+    kind, body = meta[0]
+    if type(body) not in _SEQUENCES or len(body) != 2:
+        raise ValueError("payload is not a flash cookie")
+    suffix, stamps = body
     if suffix != name[len(mw.cookie_name) + 1 :]:
         raise ValueError("payload belongs to another cookie name")
-    if kind not in (MESSAGES, VALUES, MARKS) or not entries:
+    if kind not in _KINDS or not entries:
         raise ValueError("payload is not a flash cookie")
-    if type(stamps) not in (list, tuple) or len(stamps) != len(entries):
+    if type(stamps) not in _SEQUENCES or len(stamps) != len(entries):
         raise ValueError("payload is not a flash cookie")
     stored = Stored(name, kind, len(name) + len(raw) + 3)
     if kind == MARKS:
-        for (target, flag), stamp in zip(entries, stamps, strict=True):
+        for item, stamp in zip(entries, stamps, strict=True):
+            target, flag = _pair(item)
             *full, made = _stamp(stamp, 4)
             if type(made) is not int or flag not in (_KEY, _EVERYTHING, _READ):
                 raise ValueError("malformed mark")
@@ -198,17 +214,24 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
                 stored.marks.append((None if flag else target, _triple(full), made))
         return stored
     out = stored.entries
-    if kind == MESSAGES:
-        for (entry_name, value), stamp in zip(entries, stamps, strict=True):
-            out.append(Entry(entry_name, value, _entry_stamp_of(stamp), stored))
-        return stored
-    seen = set()
-    for (entry_name, value), stamp in zip(entries, stamps, strict=True):
-        if entry_name in seen:
-            raise ValueError("a key appears twice")
-        seen.add(entry_name)
-        out.append(Entry(entry_name, value, _entry_stamp_of(stamp), stored))
+    for item, stamp in zip(entries, stamps, strict=True):
+        if type(item) not in _SEQUENCES or len(item) != 2 or type(item[0]) is not str:
+            raise ValueError("payload entry is not a pair")
+        if type(stamp) not in _SEQUENCES or len(stamp) != 3:
+            raise ValueError("malformed stamp")
+        ms, write, seq = stamp
+        if type(ms) is not int or type(write) is not str or type(seq) is not int:
+            raise ValueError("malformed stamp")
+        out.append(Entry(item[0], item[1], (ms, write, seq), stored))
+    if kind == VALUES and len({entry.name for entry in out}) != len(out):
+        raise ValueError("a key appears twice")
     return stored
+
+
+def _pair(item: Any) -> tuple[str, Any]:
+    if type(item) not in _SEQUENCES or len(item) != 2 or type(item[0]) is not str:
+        raise ValueError("payload entry is not a pair")
+    return item[0], item[1]
 
 
 def _stamp(raw: Any, length: int) -> list[Any]:
@@ -217,16 +240,6 @@ def _stamp(raw: Any, length: int) -> list[Any]:
     if type(raw[0]) is not int or type(raw[1]) is not str or type(raw[2]) is not int:
         raise ValueError("malformed stamp")
     return list(raw)
-
-
-def _entry_stamp_of(raw: Any) -> Stamp:
-    """Return the stamp of an entry, ``[ms, write id, seq]`` as read."""
-    if type(raw) not in (list, tuple) or len(raw) != 3:
-        raise ValueError("malformed stamp")
-    ms, write, seq = raw
-    if type(ms) is not int or type(write) is not str or type(seq) is not int:
-        raise ValueError("malformed stamp")
-    return (ms, write, seq)
 
 
 def _triple(raw: list[Any]) -> Stamp:
@@ -299,10 +312,51 @@ def resolve(
     :param waiting: the stamps of references to a store whose entries this
         request could not read: their read marks are kept.
     """
+    items = list(stored)
+    if not waiting and all(cookie.kind == MESSAGES for cookie in items):
+        return resolve_messages(items, now_ms - max_age_ms)
+    return resolve_general(items, max_age_ms, now_ms, waiting)
+
+
+def resolve_messages(items: list[Stored], oldest: int) -> Loaded:
+    """:func:`resolve_general` for cookies of list messages only.
+
+    The common case: no marks, no keyed values, so nothing hides anything
+    and a cookie goes only when it expired (``oldest``: the earliest
+    millisecond still shown).
+    """
     loaded = Loaded()
+    newest = -1
+    for cookie in items:
+        if cookie.legacy:
+            loaded.plain = False
+        entries = cookie.entries
+        for entry in entries:
+            if entry.stamp[0] > newest:  # noqa: PLR1730 (max() is a call per entry)
+                newest = entry.stamp[0]
+        if entries[-1].stamp[0] < oldest:
+            loaded.garbage.append(cookie)
+        else:
+            loaded.messages.extend(entries)
+            loaded.cookies.append(cookie)
+    loaded.newest = newest
+    if len(loaded.cookies) > 1:
+        # One cookie's messages are in the order they were added already.
+        loaded.messages.sort(key=_entry_stamp)
+    return loaded
+
+
+def resolve_general(
+    items: list[Stored],
+    max_age_ms: int,
+    now_ms: int,
+    waiting: Iterable[Stamp] = (),
+) -> Loaded:
+    """:func:`resolve` for any cookies: marks, keyed values, references."""
+    loaded = Loaded()
+    loaded.plain = False
     marks = loaded.marks
     reads: dict[Read, int] = {}
-    items = list(stored)
     made_after = now_ms // 1000 - MARK_AGE
     for cookie in items:
         for entry in cookie.entries:
@@ -451,15 +505,7 @@ def plan(
     :param offload: with a store (see :mod:`flashmw.store`): moves what
         does not fit inline to the store before anything is dropped.
     """
-    if (
-        offload is None
-        and not marks
-        and not values
-        and not loaded.marks
-        and not loaded.mark_cookies
-        and all(c.kind == MESSAGES and not c.legacy for c in loaded.cookies)
-        and not any(c.legacy for c in loaded.garbage)
-    ):
+    if loaded.plain and offload is None and not marks and not values:
         return plan_messages(
             mw, loaded, messages, consume, write_id, now=now, https=https, dry=dry
         )
@@ -526,10 +572,13 @@ def plan_messages(
     for cookie in loaded.cookies:
         if id(cookie) not in kept:
             drop[cookie.name] = cookie
-    if new:
-        changes.outs = [Out(f"{write_id}0", MESSAGES, new)]
-    elif not drop:
+    if not new:
+        if kept and drop:
+            # Deletions only: the jar shrinks, but it may have been over
+            # limits lowered since it was written.
+            _fit(mw, loaded, changes, now, dry)
         return changes
+    changes.outs = [Out(f"{write_id}0", MESSAGES, new)]
     _encode_all(mw, changes, now, https, dry)
     _fit(mw, loaded, changes, now, dry)
     return changes
