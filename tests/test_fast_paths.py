@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 from typing import Any
 from unittest import mock
 
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flashmw import FlashMiddleware, layout, signing, values
+from flashmw.cookies import find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
 
@@ -183,3 +185,55 @@ def test_write_ids_are_unique_across_counter_cycles() -> None:
     ids = [layout.new_write_id() for _ in range(70_000)]
     assert len(set(ids)) == len(ids)
     assert all(len(i) == 8 for i in ids)
+
+
+def _loaded_summary(loaded: layout.Loaded) -> Any:
+    return (
+        [(e.name, e.value, e.stamp) for e in loaded.messages],
+        [c.name for c in loaded.cookies],
+        [c.name for c in loaded.garbage],
+        loaded.newest,
+        loaded.marks,
+        loaded.reads,
+        loaded.values,
+    )
+
+
+_ages = st.one_of(st.sampled_from([3600, 60, 0]), st.integers(0, 7200))
+
+
+@given(
+    earlier=_writes,
+    ages=st.lists(_ages, min_size=3, max_size=3),
+    max_age=st.sampled_from([60, 3600]),
+    order=st.randoms(use_true_random=False),
+)
+def test_resolve_messages_is_resolve_general(
+    earlier: list[list[tuple[str, str]]],
+    ages: list[int],
+    max_age: int,
+    order: random.Random,
+) -> None:
+    now = NOW
+    mw = FlashMiddleware(_app, secret_key=SECRET, clock=lambda: now, max_age=10**6)
+    header = ""
+    for request, age in zip(earlier, ages, strict=False):
+        now = NOW - age  # written that long ago: some are past max_age
+        flash = Flash(mw, {"cookie": header}, False)
+        for category, text in request:
+            flash.add(text, category)
+        if request:
+            header = _cookie_header(flash._set_cookies(200), header)
+    found = _decoded(mw, header)
+    order.shuffle(found)  # a browser sends cookies in any order
+    fast = layout.resolve_messages(found, int(NOW * 1000) - max_age * 1000)
+    general = layout.resolve_general(found, max_age * 1000, int(NOW * 1000))
+    assert _loaded_summary(fast) == _loaded_summary(general)
+
+
+def _decoded(mw: FlashMiddleware, header: str) -> list[layout.Stored]:
+    """Decode the flash cookies of ``header`` (all valid: this test wrote them)."""
+    return [
+        layout.decode(mw, name, value, NOW)
+        for name, value in find_cookies(header, mw.cookie_name)
+    ]
