@@ -440,12 +440,21 @@ class Flash:
         Only call when :attr:`touched`.
         """
         self._state()
-        consume = self._consumes(status)
         if self._store is not None:
-            changes = changes_for(self, consume)
+            changes = changes_for(self, self._consumes(status))
         else:
+            # A request that read nothing writes the same either way: skip
+            # telling whether it is seen (a dozen header lookups).
+            consume = self._read_any() and self._consumes(status)
             changes = self._plan(consume=consume)
         return self._mw._render(changes, self._secure)
+
+    def _read_any(self) -> bool:
+        """Tell whether this request consumed any entry (stored or its own)."""
+        for entry in self._messages:
+            if entry.consumed:
+                return True
+        return any(entry.consumed for entry in self._values.values())
 
     def _consumes(self, status: int) -> bool:
         """Tell whether a response with ``status`` consumes what was read."""
