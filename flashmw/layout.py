@@ -809,16 +809,18 @@ def _fit(
 ) -> None:
     """Drop the oldest entries until the browser's jar fits every limit."""
     drop = changes.drop
-    # A 0.1 cookie is never kept beside changes: plan() converted it.
-    kept: list[Stored | Out] = [
-        c
-        for c in (*loaded.cookies, *loaded.mark_cookies, *loaded.waiting)
-        if not c.legacy and c.name not in drop
-    ]
-    live = [*kept, *changes.outs]
+    live: list[Stored | Out] = []
+    for group in (loaded.cookies, loaded.mark_cookies, loaded.waiting):
+        for cookie in group:
+            # A 0.1 cookie is never kept beside changes: plan() converted it.
+            if not cookie.legacy and cookie.name not in drop:
+                live.append(cookie)
+    live += changes.outs
     cookies = len(live)
-    size = sum(item.size for item in live)
-    entries = sum(len(item.entries) for item in live)
+    size = entries = 0
+    for item in live:
+        size += item.size
+        entries += len(item.entries)
 
     def over() -> bool:
         return (
