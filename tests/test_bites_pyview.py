@@ -523,3 +523,13 @@ def test_the_bridge_sets_cookies_with_a_lowercase_header_name(clock: FakeClock) 
     names = [name for name, _ in sent[0]["headers"]]
     assert b"set-cookie" in names
     assert all(name == name.lower() for name in names)
+
+
+def test_an_app_whose_response_start_has_no_headers_gets_the_bridge_cookies() -> None:
+    # ASGI makes "headers" optional in http.response.start.
+    app = PyViewFlashMiddleware(_Bare(), secret_key=SECRET)
+    scope = http_scope("/", headers=[(b"cookie", b"__phoenix_flash__=x")])
+    sent = asyncio.run(call_asgi(app, scope))
+    assert sent[0]["status"] == 200
+    cookies = [v.decode() for n, v in sent[0]["headers"] if n == b"set-cookie"]
+    assert cookies == [DELETED_PHOENIX]
