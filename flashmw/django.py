@@ -256,18 +256,23 @@ class FlashStorage(BaseStorage):
         flash = self._flash
         if not flash.touched:
             return
-        vary = response.headers.get("Vary")
+        # Vary is merged; with htmx=True, the app's HX-* headers decide
+        # whether the flash goes out in an HX-Trigger header.
         headers = flash._with_headers(
             response.status_code,
-            [] if vary is None else [("Vary", vary)],
+            [
+                (name, value)
+                for name, value in response.headers.items()
+                if name.lower() == "vary" or name.lower().startswith("hx-")
+            ],
             "Vary",
             "Set-Cookie",
         )
         for name, value in headers:
-            if name == "Vary":
-                response.headers["Vary"] = value
-            else:
+            if name == "Set-Cookie":
                 response.cookies.update(_morsels(value))
+            else:
+                response.headers[name] = value
 
 
 def _morsels(set_cookie: str) -> SimpleCookie:
