@@ -30,6 +30,21 @@ def _signed(harness: Harness, document: Any) -> bytes:
 
 
 FORGED = [
+    pytest.param({"m": 1}, id="not-a-list"),
+    pytest.param([[["message", "x"]]], id="one-part"),
+    pytest.param(
+        [{"message": "x"}, [["m", ["abcdefgh0", [STAMP]]]]], id="entries-dict"
+    ),
+    pytest.param([[["message", "x"]], {"m": 1}], id="meta-dict"),
+    pytest.param([[["message", "x"]], ["m"]], id="meta-item-not-a-pair"),
+    pytest.param([["message"], [["m", ["abcdefgh0", [STAMP]]]]], id="entry-not-a-pair"),
+    pytest.param([[[1, "x"]], [["m", ["abcdefgh0", [STAMP]]]]], id="number-category"),
+    pytest.param(
+        [[["", 1, 2]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-triple"
+    ),
+    pytest.param(
+        [[[None, 1]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-target"
+    ),
     pytest.param([[["message", "x"]], []], id="no-meta"),
     pytest.param([[["message", "x"]], [["m", ["abcdefgh0"]]]], id="short-meta"),
     pytest.param([[["message", "x"]], [["m", "abcdefgh0"]]], id="meta-not-a-list"),
