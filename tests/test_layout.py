@@ -54,6 +54,10 @@ FORGED = [
     pytest.param([[["message", "x"]], [["m", ["abcdefgh0", []]]]], id="few-stamps"),
     pytest.param([[["message", "x"]], [["m", ["abcdefgh0", STAMP]]]], id="flat-stamp"),
     pytest.param(
+        [[["message", "x"]], [["m", ["abcdefgh0", [[1, "w"]]]]]], id="stamp-pair"
+    ),
+    pytest.param([[["message", "x"]], [["m", ["abcdefgh0", ["w"]]]]], id="stamp-text"),
+    pytest.param(
         [[["message", "x"]], [["m", ["abcdefgh0", [["1", "w", 1]]]]]], id="text-ms"
     ),
     pytest.param(
