@@ -78,3 +78,16 @@ def test_a_quoted_value_loses_its_quotes_even_when_empty() -> None:
         ("flash.c", '"'),
     ]
     assert find_cookie_values('flash=""', "flash") == [""]
+
+
+def test_the_name_elsewhere_in_the_header_hides_no_flash_cookie(
+    harness: Harness,
+) -> None:
+    """The name inside a value or a longer name is skipped, not what follows it."""
+    harness.open("/add?m=one&c=first")
+    harness.open("/add?m=two&c=second")
+    jar = harness.jar()
+    assert jar is not None
+    for before in ("theme=flash; ", "myflash=1; ", "flashy=1; "):
+        reply = harness.raw((before + jar).encode(), "/show?peek=1")
+        assert sorted(reply.body) == [["first", "one"], ["second", "two"]], before
