@@ -7,6 +7,10 @@ cookies a response deletes, what the next request shows.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import pytest
+
 from flashmw.cookies import MAX_SUFFIX, find_cookie_values, find_cookies
 
 from .harness import Harness
@@ -91,3 +95,19 @@ def test_the_name_elsewhere_in_the_header_hides_no_flash_cookie(
     for before in ("theme=flash; ", "myflash=1; ", "flashy=1; "):
         reply = harness.raw((before + jar).encode(), "/show?peek=1")
         assert sorted(reply.body) == [["first", "one"], ["second", "two"]], before
+
+
+@pytest.mark.parametrize(
+    ("sent", "vary"),
+    [
+        ("Accept-Encoding,Cookie", "Accept-Encoding,Cookie"),
+        ("Accept-Encoding,*", "Accept-Encoding,*"),
+        ("Accept-Encoding,Origin", "Accept-Encoding, Origin, Cookie"),
+    ],
+)
+def test_vary_items_are_split_at_commas_without_blanks(
+    harness: Harness, sent: str, vary: str
+) -> None:
+    """``Vary: a,b`` names two headers: ``Cookie`` or ``*`` among them is enough."""
+    reply = harness.open("/vary?" + urlencode({"v": sent}))
+    assert reply.get_all("Vary") == [vary]
