@@ -85,6 +85,14 @@ EXTRA_SELECTION: dict[str, list[str]] = {
     # tests (and docs pages) carry the framework's name.
     "django": ["-k", "django"],
     "pyview": ["-k", "pyview"],
+    # values and signing never see the protocol either; their survivors
+    # and infinite-loop timeouts cost a run of the subset each.
+    "values": CORE_SELECTION,
+    "signing": CORE_SELECTION,
+    # The adapters need both halves of the adapter-neutral tests (and the
+    # other adapter's tests cannot reach them); not the docs snippets.
+    "wsgi": SLOW_SELECTION,
+    "asgi": SLOW_SELECTION,
 }
 #: Modules with nothing to mutate (re-exports and exception classes only).
 SKIPPED = {"__init__", "errors"}
