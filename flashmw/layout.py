@@ -715,12 +715,10 @@ def _convert_legacy(loaded: Loaded, changes: Changes, name: str) -> None:
     """
     changes.legacy_name = name
     survivors = [c for c in loaded.cookies if c.legacy and _key(c) not in changes.drop]
-    groups: dict[tuple[str, str], list[Entry]] = {}
+    groups: dict[str, list[Entry]] = {}  # by kind: as one write of this layout
     for cookie in survivors:
-        entry = cookie.entries[0]
-        group = entry.name if cookie.kind == MESSAGES else ""
-        groups.setdefault((cookie.kind, group), []).append(entry)
-    for (kind, _), entries in groups.items():
+        groups.setdefault(cookie.kind, []).append(cookie.entries[0])
+    for kind, entries in groups.items():
         ms, _, seq = entries[0].stamp
         changes.outs.append(Out(f"L{ms:x}{kind}{seq}", kind, entries))
     for key in [k for k, c in changes.drop.items() if c.legacy]:

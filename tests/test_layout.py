@@ -39,6 +39,11 @@ FORGED = [
     pytest.param([[["message", "x"]], ["m"]], id="meta-item-not-a-pair"),
     pytest.param([["message"], [["m", ["abcdefgh0", [STAMP]]]]], id="entry-not-a-pair"),
     pytest.param([[[1, "x"]], [["m", ["abcdefgh0", [STAMP]]]]], id="number-category"),
+    pytest.param([["ab"], [["m", ["abcdefgh0", [STAMP]]]]], id="entry-text"),
+    pytest.param(
+        [[[1, 0]], [["x", ["abcdefgh0", [[*STAMP, 1_800_000_000]]]]]],
+        id="mark-number-target",
+    ),
     pytest.param(
         [[["", 1, 2]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-triple"
     ),

@@ -1,0 +1,200 @@
+"""Behaviours of the cookie layout that mutation testing found untested.
+
+Each test names what a user would see go wrong: a message shown again, an
+empty cookie written, a limit not kept, an error not raised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+
+import pytest
+
+from flashmw import Flash, FlashOverflowError, layout
+
+from .conftest import MakeHarness
+from .harness import ROUTES, FakeClock, Harness, Reply, WSGIHarness, split_header
+from .test_bites_layout import _jar_of
+from .test_concurrency import Jar
+from .test_store_protocol import LONG
+
+BOTH = "/flash?m=Saved.|Declined.&c=info|error"
+
+
+def _names(harness: Harness) -> list[str]:
+    return [name for name, _ in split_header(harness.jar() or "")]
+
+
+def _deleted(result_cookies: list[str]) -> list[str]:
+    return [c.split("=")[0] for c in result_cookies if "Max-Age=0" in c]
+
+
+def test_a_lone_new_message_dropped_for_the_limits_leaves_no_cookie(
+    make: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # List messages go before keyed values: the new message, alone in its
+    # cookie, is the one dropped, and no empty cookie takes its place.
+    jar = _jar_of(make, "/put?k=notice&v=kept")
+    harness = make(max_cookies=1)
+    harness.load_jar(jar)
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        added = harness.open("/add?m=dropped")
+    assert added.set_cookies == []
+    assert "dropped the 1 oldest" in caplog.text
+    assert harness.open("/show").body == []
+    assert harness.open("/get?k=notice").body == {"notice": "kept"}
+
+
+def test_a_mark_cookie_is_kept_to_the_last_second_of_its_minute(
+    make: MakeHarness, clock: FakeClock
+) -> None:
+    harness = make()
+    harness.open("/put?k=info&v=v")
+    read = harness.open("/get?k=info")  # leaves a mark, made now
+    (mark,) = [c.split("=")[0] for c in read.set_cookies if "Max-Age=60" in c]
+    clock.advance(60)
+    added = harness.open("/add?m=later")  # a response that writes
+    assert mark not in _deleted(added.set_cookies)
+    clock.advance(1)
+    again = harness.open("/add?m=later still")
+    assert mark in _deleted(again.set_cookies)
+
+
+def test_a_mark_cookie_with_a_live_key_mark_outlives_its_read_marks(
+    make: MakeHarness,
+) -> None:
+    harness = make()
+    harness.open(BOTH)
+    older = harness.raw(None, "/put?k=info&v=older")  # a put still on its way
+    harness.open("/put?k=info&v=newer")
+    assert harness.open("/get?k=info").body == {"info": "newer"}  # a key mark
+    harness.open("/show?c=error")  # adds a read mark to the same cookie
+    # Consuming the rest deletes the message cookie: its read mark is dead,
+    # but the key mark still holds against the older put.
+    assert harness.open("/show").body == [["info", "Saved."]]
+    late = "; ".join(c.split(";")[0] for c in older.set_cookies)
+    jar = harness.jar()
+    assert jar is not None
+    shown = harness.raw(f"{jar}; {late}".encode(), "/get?k=info")
+    assert shown.body == {"info": None}
+
+
+def test_a_read_that_only_deletes_still_fits_lowered_limits_with_values(
+    make: MakeHarness,
+) -> None:
+    jar = _jar_of(make, "/put?k=a&v=1", "/put?k=b&v=2", "/put?k=c&v=3", "/add?m=m")
+    harness = make(max_cookies=2)
+    harness.load_jar(jar)
+    assert harness.open("/show").body == [["message", "m"]]
+    assert harness.open("/get?k=a").body == {"a": None}  # the oldest went
+    assert harness.open("/get?k=c").body == {"c": "3"}
+
+
+def test_a_peek_writes_nothing_even_over_lowered_limits(make: MakeHarness) -> None:
+    jar = _jar_of(make, "/add?m=a", "/add?m=b", "/add?m=c")
+    harness = make(max_cookies=2)
+    harness.load_jar(jar)
+    peek = harness.open("/show?peek=1")
+    assert peek.body == [["message", "a"], ["message", "b"], ["message", "c"]]
+    assert peek.set_cookies == []
+
+
+def _read_errors_then_add(flash: Flash, args: dict[str, str]) -> Reply:
+    shown = flash.get_flashed_messages(category_filter=["error"])
+    try:
+        flash.add("one")
+        flash.add("two")
+    except FlashOverflowError:
+        return Reply(body=["overflow", *shown])
+    return Reply(body=["added", *shown])
+
+
+def test_overflow_raises_after_a_filtered_read_of_a_shared_cookie(
+    make: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ROUTES, "/read-errors-add", _read_errors_then_add)
+    harness = make(on_overflow="error", max_messages=2)
+    harness.open(BOTH)
+    # "Saved." is left in the cookie the read shared: with two more, three.
+    assert harness.open("/read-errors-add").body == ["overflow", "Declined."]
+
+
+def test_one_process_draws_its_write_ids_under_one_prefix(harness: Harness) -> None:
+    # Ids of one process share 32 random bits and count up below them, so
+    # two writes of one process never collide.
+    for text in ("a", "b", "c"):
+        harness.open(f"/add?m={text}")
+    suffixes = [name.partition(".")[2] for name in _names(harness)]
+    assert len(suffixes) == 3
+    assert len({suffix[:5] for suffix in suffixes}) == 1
+    assert len({suffix[:8] for suffix in suffixes}) == 3
+
+
+class FlakyStore:
+    """A sync store that can be taken down and brought back."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    def put(self, key: str, data: bytes, ttl: int) -> None:
+        if self.down:
+            raise ConnectionError("the store is down")
+        self.values[key] = data
+
+    def take(self, keys: Sequence[str]) -> list[bytes | None]:
+        if self.down:
+            raise ConnectionError("the store is down")
+        return [self.values.pop(key, None) for key in keys]
+
+
+def test_a_read_mark_of_a_stored_write_holds_while_the_store_is_down(
+    clock: FakeClock,
+) -> None:
+    store = FlakyStore()
+    harness = WSGIHarness(store=store, clock=clock)
+    messages = "|".join(LONG.format(i) for i in range(20))
+    categories = "|".join(["info", "error"] * 10)
+    harness.open(f"/flash?m={messages}&c={categories}")
+    assert len(store.values) == 1  # one write, one reference
+    harness.open("/put?k=k&v=v")
+    errors = harness.open("/show?c=error").body
+    assert len(errors) == 10
+    store.down = True
+    # A new mark while the stored messages cannot be read: the read mark
+    # of their write must be carried into the new mark cookie.
+    assert harness.open("/get?k=k").body == {"k": "v"}
+    store.down = False
+    shown = harness.open("/show").body
+    assert [category for category, _ in shown] == ["info"] * 10
+
+
+def test_two_tabs_each_flash_two_categories_and_each_read_one(
+    make: MakeHarness,
+) -> None:
+    harness = make()
+    jar = Jar()
+    jar.apply(harness.raw(None, BOTH))
+    jar.apply(harness.raw(jar.header(), "/flash?m=Again.|Oops.&c=info|error"))
+    cookie = jar.header()
+    errors = harness.raw(cookie, "/show?c=error")
+    assert errors.body == [["error", "Declined."], ["error", "Oops."]]
+    jar.apply(errors)
+    assert harness.raw(jar.header(), "/show").body == [
+        ["info", "Saved."],
+        ["info", "Again."],
+    ]
+
+
+def test_write_ids_draw_a_new_prefix_once_per_cycle_of_the_counter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 65,536 ids per prefix: the id after the last of a cycle draws new
+    # random bits, and the ones after it keep them.
+    monkeypatch.setattr(layout, "_writes", itertools.count(3 * 65536 - 1))
+    last, first, second = (layout.new_write_id() for _ in range(3))
+    assert last[:5] != first[:5]
+    assert first[:5] == second[:5]
+    assert first != second
