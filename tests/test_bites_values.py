@@ -241,3 +241,14 @@ def test_a_value_that_is_not_a_document_round_trips(value: Any) -> None:
 def test_a_value_that_is_not_a_document_has_the_depth_limit() -> None:
     with pytest.raises(TypeError, match="deep"):
         serializer.dumps(_nest("list", MAX_DEPTH + 4))
+
+
+def test_a_large_value_round_trips() -> None:
+    """A value far larger than a cookie (a server-side store holds such) comes back.
+
+    json's C encoder returns long output in several chunks (100 000 pieces
+    here): they are joined as they are.
+    """
+    value = list(range(50_000))
+    document = [[["message", value]], []]
+    assert serializer.loads(serializer.dumps(document)) == document
