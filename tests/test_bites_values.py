@@ -146,6 +146,9 @@ def test_the_fast_encoder_writes_what_json_writes() -> None:
     ]
     encode = _make_encode()
     assert encode(document) == _encoder.encode(document)
+    # Long output comes from json's C encoder in several chunks.
+    large = [[["message", list(range(50_000))]], []]
+    assert encode(large) == _encoder.encode(large)
     assert encode(document) == json.dumps(
         document, ensure_ascii=False, separators=(",", ":")
     )
