@@ -506,9 +506,11 @@ def plan(
         does not fit inline to the store before anything is dropped.
     """
     if loaded.plain and offload is None and not marks and not values:
-        return plan_messages(
+        changes = plan_messages(
             mw, loaded, messages, consume, write_id, now=now, https=https, dry=dry
         )
+        if changes is not None:
+            return changes
     return plan_general(
         mw,
         loaded,
@@ -534,13 +536,14 @@ def plan_messages(
     now: float,
     https: bool,
     dry: bool = False,
-) -> Changes:
+) -> Changes | None:
     """:func:`plan_general` where only list messages are in play.
 
     The common case: no keyed values, no marks read or made, no 0.1
     cookie. A stored cookie goes when none of its messages is left; the
     new messages make one cookie. A stored cookie of which only some
-    categories were consumed needs a read mark: :func:`plan_general`.
+    categories were consumed needs a read mark: ``None`` says so, and
+    :func:`plan` makes the general plan instead.
     """
     kept: set[int] = set()  # ids of the stored cookies with a message left
     read: set[int] = set()  # ids of the stored cookies with a message consumed
@@ -553,18 +556,7 @@ def plan_messages(
         else:
             kept.add(id(entry.cookie))
     if not kept.isdisjoint(read):
-        return plan_general(
-            mw,
-            loaded,
-            messages=messages,
-            values={},
-            marks={},
-            consume=consume,
-            write_id=write_id,
-            now=now,
-            https=https,
-            dry=dry,
-        )
+        return None
     changes = Changes()
     drop = changes.drop
     for cookie in loaded.garbage:
