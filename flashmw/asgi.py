@@ -50,6 +50,12 @@ class _ScopeHeaders:
         self._map: dict[str, str] | None = None
 
     def get(self, name: str) -> str | None:
+        return self._headers().get(name)
+
+    def present(self, names: frozenset[str]) -> bool:
+        return not self._headers().keys().isdisjoint(names)
+
+    def _headers(self) -> dict[str, str]:
         found = self._map
         if found is None:
             found = self._map = {}
@@ -61,7 +67,7 @@ class _ScopeHeaders:
                     joiner = "; " if key == "cookie" else ", "
                     value = found[key] + joiner + value
                 found[key] = value
-        return found.get(name)
+        return found
 
 
 def _with_flash_headers(flash: Flash, message: Message) -> Message:

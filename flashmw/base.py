@@ -32,8 +32,8 @@ from .request import (
     SUBRESOURCE_DESTINATIONS,
     Headers,
     check_rules,
-    is_speculative,
-    is_subresource,
+    is_unseen,
+    watched,
 )
 from .signing import CookieCodec, CookieSigner
 from .store import AsyncStore, Store, Taker, check_store, decode_reference
@@ -366,6 +366,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         self._speculative, self._destinations = check_rules(
             speculative_headers, subresource_destinations
         )
+        self._watched = watched(self._speculative, self._destinations)
         self.cookie_name = cookie_name
         self.max_age = _seconds(max_age, "max_age")
         self.max_messages = max_messages
@@ -438,9 +439,7 @@ class BaseFlashMiddleware(Generic[AppT]):
 
     def _is_unseen(self, headers: Headers) -> bool:
         """Tell whether a request with these headers is never seen as a page."""
-        return is_speculative(headers, self._speculative) or is_subresource(
-            headers, self._destinations
-        )
+        return is_unseen(headers, self._speculative, self._destinations, self._watched)
 
     def _load(self, header: str | None, take: Taker | None = None) -> Loaded:
         """Decode the flash cookies in ``header`` (a ``Cookie`` header).

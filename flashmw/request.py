@@ -64,6 +64,14 @@ class Headers(Protocol):
         ``cookie``); bytes are decoded as latin-1.
         """
 
+    def present(self, names: frozenset[str]) -> bool:
+        """Tell whether a header called one of ``names`` (lower case) is there.
+
+        One set operation where a :meth:`get` per name would cost a lookup
+        each: most requests carry none of the headers :func:`is_unseen`
+        reads.
+        """
+
 
 def _items(value: str) -> Iterable[str]:
     """Yield the bare items of a comma-separated list, lower case."""
@@ -88,6 +96,28 @@ def is_subresource(
     """Tell whether ``Sec-Fetch-Dest`` names something other than a page."""
     value = headers.get("sec-fetch-dest")
     return value is not None and value.strip(" \t").lower() in destinations
+
+
+def watched(
+    rules: Mapping[str, tuple[str, ...]], destinations: frozenset[str]
+) -> frozenset[str]:
+    """Return the names of the headers :func:`is_unseen` reads."""
+    return frozenset(rules) | ({"sec-fetch-dest"} if destinations else set())
+
+
+def is_unseen(
+    headers: Headers,
+    rules: Mapping[str, tuple[str, ...]] = SPECULATIVE_HEADERS,
+    destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS,
+    names: frozenset[str] | None = None,
+) -> bool:
+    """Tell whether nobody sees the response as a page (speculative or a sub-resource).
+
+    :param names: ``watched(rules, destinations)``, computed once.
+    """
+    if not headers.present(watched(rules, destinations) if names is None else names):
+        return False
+    return is_speculative(headers, rules) or is_subresource(headers, destinations)
 
 
 def check_rules(

@@ -357,20 +357,30 @@ _decoder = json.JSONDecoder(
     parse_constant=_reject_constant,
     object_pairs_hook=_unique_keys,
 )
-# The C scanner json.JSONDecoder builds (typeshed does not declare it).
-_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_decoder, "scan_once")  # noqa: B009
+# The C scanners json.JSONDecoder builds (typeshed does not declare them).
+_Scanner = Callable[[str, int], tuple[Any, int]]
+_scan_once: _Scanner = getattr(_decoder, "scan_once")  # noqa: B009
+# The same without the bound on ints: for a text with too few digits in all
+# to hold a long one, where json's own int() is exact and needs no call.
+_scan_short_ints: _Scanner = getattr(  # noqa: B009
+    json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys),
+    "scan_once",
+)
+_DIGITS = b"0123456789"
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str, scan: _Scanner = _scan_once) -> Any:
     """Return what ``_decoder.decode(text)`` returns, the short way when it can.
 
     What :meth:`TaggedJSONSerializer.dumps` writes has no white space, so
     the scanner alone reads it to the end; anything else (white space
     around it, trailing text, an error) takes the decoder's full path,
-    which accepts or refuses it exactly as before.
+    which accepts or refuses it exactly as before. ``scan`` may be
+    :data:`_scan_short_ints` when ``text`` has at most
+    :data:`MAX_INT_DIGITS` digits.
     """
     try:
-        obj, end = _scan_once(text, 0)
+        obj, end = scan(text, 0)
     except (StopIteration, ValueError):
         end = -1
     if end == len(text):
@@ -489,8 +499,10 @@ class TaggedJSONSerializer:
         :raises ValueError: for anything it would not have produced.
         """
         text = data.decode("utf-8")
+        # No int can be too long in a text with that few digits in all.
+        short = len(data) - len(data.translate(None, _DIGITS)) <= MAX_INT_DIGITS
         try:
-            obj = _parse(text)
+            obj = _parse(text, _scan_short_ints if short else _scan_once)
         except RecursionError:
             # json's C scanner recurses per bracket; Python's limit stops it.
             raise _Invalid("JSON nested too deep to parse") from None

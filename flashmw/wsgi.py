@@ -38,6 +38,16 @@ _ENVIRON_NAMES: dict[str, str] = {
     "content-length": "CONTENT_LENGTH",
 }
 
+# The same for the sets of names that Headers.present() is asked about.
+_ENVIRON_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _environ_name(name: str) -> str:
+    """Return the environ key of the header called ``name`` (PEP 3333)."""
+    if name in ("content-type", "content-length"):
+        return name.upper().replace("-", "_")
+    return "HTTP_" + name.upper().replace("-", "_")
+
 
 class _EnvironHeaders:
     """The request's headers, read from the WSGI environ by lower-case name."""
@@ -50,9 +60,15 @@ class _EnvironHeaders:
     def get(self, name: str) -> str | None:
         key = _ENVIRON_NAMES.get(name)
         if key is None:
-            key = _ENVIRON_NAMES[name] = "HTTP_" + name.upper().replace("-", "_")
+            key = _ENVIRON_NAMES[name] = _environ_name(name)
         value: str | None = self._environ.get(key)
         return value
+
+    def present(self, names: frozenset[str]) -> bool:
+        keys = _ENVIRON_SETS.get(names)
+        if keys is None:
+            keys = _ENVIRON_SETS[names] = frozenset(map(_environ_name, names))
+        return not self._environ.keys().isdisjoint(keys)
 
 
 class _Response:

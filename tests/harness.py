@@ -30,6 +30,13 @@ from flashmw.asgi import Message, Receive, Scope, Send
 SECRET = "s3cr3t-for-tests-only-0123456789abcdef"
 
 
+class HeaderDict(dict[str, str]):
+    """Request headers by lower-case name, as the core reads them."""
+
+    def present(self, names: frozenset[str]) -> bool:
+        return not self.keys().isdisjoint(names)
+
+
 class FakeClock:
     """Time that moves only when a test says so."""
 

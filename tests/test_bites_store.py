@@ -517,6 +517,9 @@ class _Cookie:
     def get(self, name: str) -> str | None:
         return self.header if name == "cookie" else None
 
+    def present(self, names: frozenset[str]) -> bool:
+        return "cookie" in names
+
 
 def test_an_async_store_outside_the_adapter_leaves_references_waiting(
     redis_server: RedisServer,  # noqa: F811

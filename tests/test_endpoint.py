@@ -15,7 +15,7 @@ from flashmw.endpoint import MAX_BODY_BYTES, _same_origin
 from flashmw.kit import SCRIPT_PATH, STYLESHEET_PATH
 
 from .conftest import MakeHarness
-from .harness import SECRET, Harness, Result, call_asgi, http_scope
+from .harness import SECRET, Harness, HeaderDict, Result, call_asgi, http_scope
 
 EMPTY: dict[str, Any] = {"messages": [], "values": {}}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -251,8 +251,7 @@ def test_an_origin_naming_this_host_is_served(endpoint: Harness) -> None:
     ],
 )
 def test_origin_matching(host: str, origin: str, same: bool) -> None:
-    headers = {"host": host}
-    assert _same_origin(headers, origin) is same
+    assert _same_origin(HeaderDict(host=host), origin) is same
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])

@@ -17,6 +17,8 @@ from flashmw.cookies import find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
 
+from .harness import HeaderDict
+
 SECRET = "fast-path-secret-0123456789abcdefghijkl"
 NOW = 1_800_000_000.0
 
@@ -78,12 +80,12 @@ def test_plan_messages_is_plan_general(
     mw = _middleware(max_messages=max_messages)
     header = ""
     for request in earlier:
-        flash = Flash(mw, {"cookie": header}, False)
+        flash = Flash(mw, HeaderDict(cookie=header), False)
         for category, text in request:
             flash.add(text, category)
         if request:
             header = _cookie_header(flash._set_cookies(200), header)
-    flash = Flash(mw, {"cookie": header}, False)
+    flash = Flash(mw, HeaderDict(cookie=header), False)
     flash._state()
     for categories, consume in reads:
         flash.get_flashed_messages(category_filter=categories, consume=consume)
@@ -124,7 +126,7 @@ _json_texts = st.one_of(
 )
 
 
-def _outcome(parse: Any, text: str) -> Any:
+def _outcome(parse: Any, text: str | bytes) -> Any:
     try:
         return ("ok", repr(parse(text)))
     except RecursionError:
@@ -139,6 +141,25 @@ def test_parse_is_the_decoder(text: str, around: str) -> None:
         assert _outcome(values._parse, candidate) == _outcome(
             values._decoder.decode, candidate
         )
+
+
+def _parse_short(text: str) -> Any:
+    return values._parse(text, values._scan_short_ints)
+
+
+@given(_json_texts, st.integers(0, 3))
+def test_short_int_scan_is_the_decoder_below_the_digit_bound(
+    text: str, padding: int
+) -> None:
+    # Ints around the bound, with digits elsewhere to take the text over it.
+    longest = "9" * (values.MAX_INT_DIGITS - padding)
+    for candidate in (text, f"[{longest},{text}]", f"[-{longest}9,{text}]"):
+        decoded = _outcome(values._decoder.decode, candidate)
+        if sum(char in "0123456789" for char in candidate) <= values.MAX_INT_DIGITS:
+            assert _outcome(_parse_short, candidate) == decoded
+        loaded = _outcome(values.TaggedJSONSerializer().loads, candidate.encode())
+        # loads() refuses more than the decoder (tags, surrogates), never less.
+        assert loaded[0] != "ok" or decoded[0] == "ok"
 
 
 _plain = st.text(max_size=20)
@@ -219,7 +240,7 @@ def test_resolve_messages_is_resolve_general(
     header = ""
     for request, age in zip(earlier, ages, strict=False):
         now = NOW - age  # written that long ago: some are past max_age
-        flash = Flash(mw, {"cookie": header}, False)
+        flash = Flash(mw, HeaderDict(cookie=header), False)
         for category, text in request:
             flash.add(text, category)
         if request:

@@ -740,6 +740,9 @@ class _NoHeaders:
     def get(self, name: str) -> str | None:
         return None
 
+    def present(self, names: frozenset[str]) -> bool:
+        return False
+
 
 def test_read_flash_verifies_references_and_leaves_what_they_hold(
     build: Build, db: redis.Redis, redis_server: RedisServer

@@ -249,6 +249,9 @@ class _Plain:
     def get(self, name: str) -> str | None:
         return self._headers.get(name)
 
+    def present(self, names: frozenset[str]) -> bool:
+        return not self._headers.keys().isdisjoint(names)
+
 
 @pytest.mark.parametrize("adapter", sorted(ADAPTERS))
 @settings(max_examples=40)
