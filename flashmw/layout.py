@@ -479,10 +479,9 @@ class Changes:
         self.legacy_name: str | None = None  # a 0.1 cookie to delete
 
 
-def plan(
+def plan(  # noqa: PLR0917 (once per response: keyword calls cost)
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
-    *,
     messages: list[Entry],
     values: dict[str, Entry],
     marks: dict[str | None, Stamp],
@@ -507,32 +506,21 @@ def plan(
     """
     if loaded.plain and offload is None and not marks and not values:
         changes = plan_messages(
-            mw, loaded, messages, consume, write_id, now=now, https=https, dry=dry
+            mw, loaded, messages, consume, write_id, now, https, dry
         )
         if changes is not None:
             return changes
     return plan_general(
-        mw,
-        loaded,
-        messages=messages,
-        values=values,
-        marks=marks,
-        consume=consume,
-        write_id=write_id,
-        now=now,
-        https=https,
-        dry=dry,
-        offload=offload,
+        mw, loaded, messages, values, marks, consume, write_id, now, https, dry, offload
     )
 
 
-def plan_messages(
+def plan_messages(  # noqa: PLR0917 (as plan)
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
     messages: list[Entry],
     consume: bool,
     write_id: str,
-    *,
     now: float,
     https: bool,
     dry: bool = False,
@@ -576,10 +564,9 @@ def plan_messages(
     return changes
 
 
-def plan_general(
+def plan_general(  # noqa: PLR0917 (as plan)
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
-    *,
     messages: list[Entry],
     values: dict[str, Entry],
     marks: dict[str | None, Stamp],

@@ -393,15 +393,15 @@ class Flash:
         return plan(
             self._mw,
             loaded,
-            messages=self._messages,
-            values=self._values,
-            marks=self._marks,
-            consume=consume,
-            write_id=self._write or "",
-            now=now,
-            https=self._secure,
-            dry=dry,
-            offload=spill,
+            self._messages,
+            self._values,
+            self._marks,
+            consume,
+            self._write or "",
+            now,
+            self._secure,
+            dry,
+            spill,
         )
 
     def _with_headers(
@@ -424,14 +424,26 @@ class Flash:
         if self._mw.htmx:
             headers = with_trigger(self, status, headers, vary_name)
         lower = vary_name.lower()
-        merged = merged_vary(_text(v) for n, v in headers if n.lower() == lower)
-        if merged is None:
-            out = list(headers)
+        out = []
+        varies = []
+        for header in headers:
+            if header[0].lower() == lower:
+                varies.append(_text(header[1]))
+            else:
+                out.append(header)
+        if not varies:
+            out.append((vary_name, _like(vary_name, "Cookie")))
         else:
-            out = [(n, v) for n, v in headers if n.lower() != lower]
-            out.append((vary_name, _like(vary_name, merged)))
-        for set_cookie in self._set_cookies(status):
-            out.append((cookie_name, _like(cookie_name, set_cookie)))
+            merged = merged_vary(varies)
+            if merged is None:
+                out = list(headers)
+            else:
+                out.append((vary_name, _like(vary_name, merged)))
+        set_cookies = self._set_cookies(status)
+        if type(cookie_name) is str:
+            out += [(cookie_name, value) for value in set_cookies]
+        else:
+            out += [(cookie_name, _like(cookie_name, v)) for v in set_cookies]
         return out
 
     def _set_cookies(self, status: int) -> list[str]:
@@ -439,7 +451,8 @@ class Flash:
 
         Only call when :attr:`touched`.
         """
-        self._state()
+        if self._loaded is None:
+            self._state()
         if self._store is not None:
             changes = changes_for(self, self._consumes(status))
         else:

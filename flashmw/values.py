@@ -418,6 +418,18 @@ def _is_plain_meta(value: Any) -> bool:
     return True
 
 
+def _untagged(document: list[Any]) -> bool:
+    """Tell whether a flash document's values are all text or plain metas.
+
+    :func:`_tag` would return an equal copy of such a document.
+    """
+    for part in document:
+        for _, value in part:
+            if type(value) is not str and not _is_plain_meta(value):
+                return False
+    return True
+
+
 def _make_encode() -> Callable[[Any], str]:
     # What _encoder.encode does for a list, minus building json's C encoder
     # anew on every call (the encoder checks nothing circular: no markers).
@@ -479,7 +491,10 @@ class TaggedJSONSerializer:
         if type(obj) is list and len(obj) == 2:
             # The flash document: two lists of (name, value) pairs, whose
             # names are str already. Plain text values, the common case,
-            # need no tag and no call.
+            # need no tag and no call; with nothing to tag, the document is
+            # encoded as it is.
+            if _untagged(obj):
+                return _encode(obj).encode("utf-8")
             document = [
                 [
                     [name, v if type(v) is str or _is_plain_meta(v) else _tag(v, 0)]
