@@ -441,11 +441,14 @@ class BaseFlashMiddleware(Generic[AppT]):
         """Tell whether a request with these headers is never seen as a page."""
         return is_unseen(headers, self._speculative, self._destinations, self._watched)
 
-    def _load(self, header: str | None, take: Taker | None = None) -> Loaded:
+    def _load(
+        self, header: str | None, take: Taker | None = None, now: float | None = None
+    ) -> Loaded:
         """Decode the flash cookies in ``header`` (a ``Cookie`` header).
 
         With a store, ``take`` reads what the references point to (see
-        :func:`flashmw.store.load`).
+        :func:`flashmw.store.load`). ``now`` is the time of the request
+        (the clock's, if not given).
 
         Invalid cookies are logged at DEBUG and deleted by the next response
         that writes; of several valid cookies with one name (one planted by
@@ -463,7 +466,8 @@ class BaseFlashMiddleware(Generic[AppT]):
                 self.cookie_name,
             )
             found = found[: self.max_candidates]
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         by_name: dict[str, list[Stored]] = {}
         invalid: list[str] = []
         for name, raw in found:
@@ -499,10 +503,11 @@ class BaseFlashMiddleware(Generic[AppT]):
             loaded = _load_with_store(self, stored, take, now)
         else:
             loaded = resolve(stored, self.max_age * 1000, int(now * 1000))
-        # A name with a valid cookie is kept: deleting it would delete both.
-        loaded.garbage.extend(
-            Stored(name, "", 0) for name in invalid if name not in by_name
-        )
+        if invalid:
+            # A name with a valid cookie is kept: deleting it would delete both.
+            loaded.garbage.extend(
+                Stored(name, "", 0) for name in invalid if name not in by_name
+            )
         return loaded
 
     # -- writing --------------------------------------------------------

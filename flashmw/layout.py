@@ -177,7 +177,11 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     The document is ``[entries, [[kind, [suffix, stamps]]]]``: two lists
     of pairs, the shape the serializer encodes fastest. The suffix binds
     the content to the cookie's name, so a value copied to another name
-    never reads.
+    never reads. Every entry of a cookie of list messages or keyed values
+    was written by one request, so their stamps are the write's
+    ``[[milliseconds, write id], [call number of each entry]]``; a mark
+    cookie's entries come from many writes and have one ``[milliseconds,
+    write id, call number, second made]`` each.
 
     :raises ValueError: for anything but a cookie this layout wrote.
     """
@@ -197,12 +201,12 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     suffix, stamps = body
     if suffix != name[len(mw.cookie_name) + 1 :]:
         raise ValueError("payload belongs to another cookie name")
-    if kind not in _KINDS or not entries:
-        raise ValueError("payload is not a flash cookie")
-    if type(stamps) not in _SEQUENCES or len(stamps) != len(entries):
+    if kind not in _KINDS or not entries or type(stamps) not in _SEQUENCES:
         raise ValueError("payload is not a flash cookie")
     stored = Stored(name, kind, len(name) + len(raw) + 3)
     if kind == MARKS:
+        if len(stamps) != len(entries):
+            raise ValueError("payload is not a flash cookie")
         for item, stamp in zip(entries, stamps, strict=True):
             target, flag = _pair(item)
             *full, made = _stamp(stamp, 4)
@@ -213,14 +217,21 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
             else:
                 stored.marks.append((None if flag else target, _triple(full), made))
         return stored
+    if len(stamps) != 2:
+        raise ValueError("malformed stamp")
+    written, seqs = stamps
+    if type(written) not in _SEQUENCES or len(written) != 2:
+        raise ValueError("malformed stamp")
+    ms, write = written
+    if type(ms) is not int or type(write) is not str or type(seqs) not in _SEQUENCES:
+        raise ValueError("malformed stamp")
+    if len(seqs) != len(entries):
+        raise ValueError("payload is not a flash cookie")
     out = stored.entries
-    for item, stamp in zip(entries, stamps, strict=True):
+    for item, seq in zip(entries, seqs, strict=True):
         if type(item) not in _SEQUENCES or len(item) != 2 or type(item[0]) is not str:
             raise ValueError("payload entry is not a pair")
-        if type(stamp) not in _SEQUENCES or len(stamp) != 3:
-            raise ValueError("malformed stamp")
-        ms, write, seq = stamp
-        if type(ms) is not int or type(write) is not str or type(seq) is not int:
+        if type(seq) is not int:
             raise ValueError("malformed stamp")
         out.append(Entry(item[0], item[1], (ms, write, seq), stored))
     if kind == VALUES and len({entry.name for entry in out}) != len(out):
@@ -313,8 +324,12 @@ def resolve(
         request could not read: their read marks are kept.
     """
     items = list(stored)
-    if not waiting and all(cookie.kind == MESSAGES for cookie in items):
-        return resolve_messages(items, now_ms - max_age_ms)
+    if not waiting:
+        for cookie in items:
+            if cookie.kind != MESSAGES:
+                break
+        else:
+            return resolve_messages(items, now_ms - max_age_ms)
     return resolve_general(items, max_age_ms, now_ms, waiting)
 
 
@@ -746,6 +761,22 @@ def _encode_all(
 
 
 def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
+    document = _document(out)
+    try:
+        data = mw.serializer.dumps(document)
+    except Exception:  # noqa: BLE001 (any serializer's error)
+        # Leave out, with a WARNING each, the entries that no longer encode;
+        # once is enough: what is left encodes one by one.
+        pairs = [(e.name, e.value) for e in out.entries]
+        kept = {id(value) for _, value in mw._encodable(pairs)}
+        out.entries = [e for e in out.entries if id(e.value) in kept]
+        data = mw.serializer.dumps(_document(out))
+    out.value = mw._signer.sign(data, now)
+    out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+
+
+def _document(out: Out) -> list[Any]:
+    """Return the document :func:`decode` reads back as ``out``."""
     if out.kind == MARKS:
         entries: list[Any] = [
             [target or "", _EVERYTHING if target is None else _KEY]
@@ -756,21 +787,11 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
             entries.append([category, _READ])
             stamps.append([ms, write, 0, made])
     else:
+        # One request wrote them all (see decode): one time and write id.
         entries = [[e.name, e.value] for e in out.entries]
-        stamps = [list(e.stamp) for e in out.entries]
-    document = [entries, [[out.kind, [out.suffix, stamps]]]]
-    try:
-        data = mw.serializer.dumps(document)
-    except Exception:  # noqa: BLE001 (any serializer's error)
-        # Leave out, with a WARNING each, the entries that no longer encode;
-        # once is enough: what is left encodes one by one.
-        kept = {id(value) for _, value in mw._encodable([(n, v) for n, v in entries])}
-        out.entries = [e for e in out.entries if id(e.value) in kept]
-        document[0] = [[e.name, e.value] for e in out.entries]
-        document[1][0][1][1] = [list(e.stamp) for e in out.entries]
-        data = mw.serializer.dumps(document)
-    out.value = mw._signer.sign(data, now)
-    out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+        ms, write, _ = out.entries[0].stamp if out.entries else _NO_STAMP
+        stamps = [[ms, write], [e.stamp[2] for e in out.entries]]
+    return [entries, [[out.kind, [out.suffix, stamps]]]]
 
 
 def _drop_order(item: Stored | Out) -> tuple[bool, Stamp]:

@@ -140,14 +140,17 @@ class Flash:
         if self._sent:
             return self._late_state()
         store = self._store
-        loaded = self._loaded = self._mw._load(
-            self._headers.get("cookie"), None if store is None else store.read
+        mw = self._mw
+        now = mw._clock()
+        loaded = self._loaded = mw._load(
+            self._headers.get("cookie"), None if store is None else store.read, now
         )
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
-        self._ms = max(int(self._mw._clock() * 1000), loaded.newest + 1)
-        self._messages = list(loaded.messages)
-        self._values = dict(loaded.values)
+        self._ms = max(int(now * 1000), loaded.newest + 1)
+        # Nothing reads them from the Loaded again: this request's own.
+        self._messages = loaded.messages
+        self._values = loaded.values
         self._marks = {}
         self._write = None
         self._seq = 0

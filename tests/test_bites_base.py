@@ -123,7 +123,7 @@ def test_max_age_of_one_second_is_accepted(make: MakeHarness, clock: FakeClock) 
 
 def _forge(harness: Harness, suffix: str, message: str, ms: int) -> bytes:
     mw = harness.app
-    document = [[["message", message]], [["m", [suffix, [[ms, "abcdefgh", 1]]]]]]
+    document = [[["message", message]], [["m", [suffix, [[ms, "abcdefgh"], [1]]]]]]
     value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
     return f"flash.{suffix}={value}".encode()
 

@@ -40,35 +40,50 @@ def forge(harness: Harness, suffix: str, document: Any) -> bytes:
     return f"flash.{suffix}={value}".encode()
 
 
-def message_document(suffix: str, stamp: Any) -> Any:
-    return [[["message", "hi"]], [["m", [suffix, [stamp]]]]]
+def message_document(suffix: str, stamps: Any) -> Any:
+    """A message cookie's document; ``stamps``: ``[[ms, write id], [call numbers]]``."""
+    return [[["message", "hi"]], [["m", [suffix, stamps]]]]
 
 
 def now_ms(clock: FakeClock) -> int:
     return int(clock() * 1000)
 
 
+def one_write(clock: FakeClock) -> Any:
+    """The stamps of one message written now."""
+    return [[now_ms(clock), WRITE], [1]]
+
+
 def test_a_well_formed_forged_message_cookie_reads(
     harness: Harness, clock: FakeClock
 ) -> None:
     # The control for the malformed ones below: the same cookie, well formed.
-    cookie = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    cookie = forge(harness, "abc", message_document("abc", one_write(clock)))
     assert harness.raw(cookie).body == [["message", "hi"]]
 
 
 @pytest.mark.parametrize(
     "stamp",
     [
-        pytest.param(["now", WRITE, 1, 7], id="one-element-too-many"),
-        pytest.param(["now", 5, 1], id="write-id-not-str"),
-        pytest.param(["1800000000000", WRITE, 1], id="milliseconds-not-int"),
-        pytest.param(["now", WRITE, "1"], id="sequence-not-int"),
+        pytest.param([["now", WRITE], [1], [7]], id="one-part-too-many"),
+        pytest.param([["now", WRITE]], id="one-part-too-few"),
+        pytest.param([["now", WRITE, 1], [1]], id="write-of-three"),
+        pytest.param([["now"], [1]], id="write-of-one"),
+        pytest.param(["now", [1]], id="write-not-a-list"),
+        pytest.param([["now", 5], [1]], id="write-id-not-str"),
+        pytest.param([["1800000000000", WRITE], [1]], id="milliseconds-not-int"),
+        pytest.param([["now", WRITE], ["1"]], id="sequence-not-int"),
+        pytest.param([["now", WRITE], 1], id="sequences-not-a-list"),
+        pytest.param([["now", WRITE], [1, 2]], id="a-sequence-too-many"),
+        pytest.param([["now", WRITE], []], id="a-sequence-too-few"),
+        pytest.param({"now": WRITE}, id="not-a-list"),
     ],
 )
 def test_a_malformed_stamp_reads_as_empty(
-    harness: Harness, clock: FakeClock, stamp: list[Any]
+    harness: Harness, clock: FakeClock, stamp: Any
 ) -> None:
-    stamp = [now_ms(clock) if part == "now" else part for part in stamp]
+    if type(stamp) is list and type(stamp[0]) is list:
+        stamp[0] = [now_ms(clock) if part == "now" else part for part in stamp[0]]
     response = harness.raw(forge(harness, "abc", message_document("abc", stamp)))
     assert response.status == 200
     assert response.body == []
@@ -81,7 +96,7 @@ def test_a_malformed_mark_stamp_hides_nothing(
 ) -> None:
     # A clear-everything mark whose stamp has a fifth element is not a mark:
     # the message written before it still shows.
-    message = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    message = forge(harness, "abc", message_document("abc", one_write(clock)))
     stamp: list[Any] = [now_ms(clock), WRITE, 2, int(clock())]
     mark: Any = [[["", 1]], [["x", ["def", [[*stamp, 0]]]]]]
     response = harness.raw(message + b"; " + forge(harness, "def", mark))
@@ -102,7 +117,7 @@ def test_a_malformed_mark_stamp_hides_nothing(
 def test_a_malformed_mark_reads_as_no_mark(
     harness: Harness, clock: FakeClock, everything: int, made: Any
 ) -> None:
-    message = forge(harness, "abc", message_document("abc", [now_ms(clock), WRITE, 1]))
+    message = forge(harness, "abc", message_document("abc", one_write(clock)))
     made = int(clock()) if made == "now" else made
     mark = [[["", everything]], [["x", ["def", [[now_ms(clock), WRITE, 2, made]]]]]]
     response = harness.raw(message + b"; " + forge(harness, "def", mark))
@@ -115,7 +130,7 @@ def test_a_value_cookie_with_a_key_twice_reads_as_empty(
     harness: Harness, clock: FakeClock, route: Any, keys: tuple[str, str], shown: Any
 ) -> None:
     route("/get-k", lambda flash, args: Reply(body=flash.get("k")))
-    stamps = [[now_ms(clock), WRITE, 1], [now_ms(clock), WRITE, 2]]
+    stamps = [[now_ms(clock), WRITE], [1, 2]]
     document = [[[keys[0], "1"], [keys[1], "2"]], [["v", ["abc", stamps]]]]
     assert harness.raw(forge(harness, "abc", document), "/get-k").body == shown
 
@@ -123,7 +138,7 @@ def test_a_value_cookie_with_a_key_twice_reads_as_empty(
 def test_a_cookie_of_two_kinds_reads_as_empty(
     harness: Harness, clock: FakeClock
 ) -> None:
-    stamps = [[now_ms(clock), WRITE, 1]]
+    stamps = [[now_ms(clock), WRITE], [1]]
     document = [[["message", "hi"]], [["m", ["abc", stamps]], ["v", ["abc", stamps]]]]
     assert harness.raw(forge(harness, "abc", document)).body == []
 
@@ -262,8 +277,10 @@ def _document(set_cookie: str) -> tuple[str, Any]:
 def test_the_layout_documents_are_known(harness: Harness) -> None:
     """The document each kind of cookie holds, to the byte (a format vector).
 
-    ``[entries, [[kind, [suffix, stamps]]]]``: a stamp is ``[milliseconds,
-    write id, call number]``; a mark adds the second it was made, and its
+    ``[entries, [[kind, [suffix, stamps]]]]``. A cookie of messages or values
+    holds one request's write: its stamps are ``[[milliseconds, write id],
+    [call number of each entry]]``. A mark cookie's stamps are one per
+    entry, ``[milliseconds, write id, call number, second made]``, and its
     entry is ``[key, 0]``, or ``["", 1]`` for everything.
     """
     ms, second = 1_800_000_000_000, 1_800_000_000
@@ -271,7 +288,7 @@ def test_the_layout_documents_are_known(harness: Harness) -> None:
     write, document = _document(added)
     assert document == [
         [["info", "Hi"]],
-        [["m", [f"{write}0", [[ms, write, 1]]]]],
+        [["m", [f"{write}0", [[ms, write], [1]]]]],
     ]
     deleted, marked = harness.open("/clear").set_cookies
     assert deleted.startswith(f"flash.{write}0=;")
@@ -284,7 +301,7 @@ def test_the_layout_documents_are_known(harness: Harness) -> None:
     put_write, document = _document(put)
     assert document == [
         [["k", "v"]],
-        [["v", [f"{put_write}0", [[ms + 2, put_write, 1]]]]],
+        [["v", [f"{put_write}0", [[ms + 2, put_write], [1]]]]],
     ]
     read = [c for c in harness.open("/get?k=k").set_cookies if "Max-Age=0" not in c]
     (marked,) = [c for c in read if "Max-Age=60" in c]
@@ -498,7 +515,7 @@ def test_of_two_marks_for_a_key_the_newer_holds(
         document = [[["k", 0]], [["x", [suffix, [[stamp_ms, WRITE, 1, made]]]]]]
         return forge(harness, suffix, document)
 
-    value = [[["k", "v"]], [["v", ["val", [[ms - 500, WRITE, 1]]]]]]
+    value = [[["k", "v"]], [["v", ["val", [[ms - 500, WRITE], [1]]]]]]
     marks = [mark("new", ms), mark("old", ms - 1000)]
     if order == "older-first":
         marks.reverse()

@@ -114,7 +114,7 @@ def test_keyed_values_count_towards_max_messages(make: MakeHarness, route: Any) 
     assert harness.open("/get?k=k1,k2,k3").body == {"k1": None, "k2": "v2", "k3": "v3"}
 
 
-@pytest.mark.parametrize("budget", range(260, 820, 47))
+@pytest.mark.parametrize("budget", range(215, 500, 23))
 def test_the_size_budget_drops_the_oldest_one_at_a_time(
     make: MakeHarness, caplog: pytest.LogCaptureFixture, budget: int
 ) -> None:

@@ -19,7 +19,10 @@ from flashmw.base import BaseFlashMiddleware
 from .conftest import MakeHarness
 from .harness import FakeClock, Harness
 
+#: A mark's stamp (with the second it was made after it).
 STAMP = [1_800_000_000_000, "abcdefgh", 1]
+#: The stamps of a cookie of one message: time, write id, call numbers.
+STAMPS = [[1_800_000_000_000, "abcdefgh"], [1]]
 NAME = "flash.abcdefgh0"
 
 
@@ -29,17 +32,19 @@ def _signed(harness: Harness, document: Any) -> bytes:
     return f"{NAME}={value}".encode()
 
 
+def _message(stamps: Any) -> Any:
+    return [[["message", "x"]], [["m", ["abcdefgh0", stamps]]]]
+
+
 FORGED = [
     pytest.param({"m": 1}, id="not-a-list"),
     pytest.param([[["message", "x"]]], id="one-part"),
-    pytest.param(
-        [{"message": "x"}, [["m", ["abcdefgh0", [STAMP]]]]], id="entries-dict"
-    ),
+    pytest.param([{"message": "x"}, [["m", ["abcdefgh0", STAMPS]]]], id="entries-dict"),
     pytest.param([[["message", "x"]], {"m": 1}], id="meta-dict"),
     pytest.param([[["message", "x"]], ["m"]], id="meta-item-not-a-pair"),
-    pytest.param([["message"], [["m", ["abcdefgh0", [STAMP]]]]], id="entry-not-a-pair"),
-    pytest.param([[[1, "x"]], [["m", ["abcdefgh0", [STAMP]]]]], id="number-category"),
-    pytest.param([["ab"], [["m", ["abcdefgh0", [STAMP]]]]], id="entry-text"),
+    pytest.param([["message"], [["m", ["abcdefgh0", STAMPS]]]], id="entry-not-a-pair"),
+    pytest.param([[[1, "x"]], [["m", ["abcdefgh0", STAMPS]]]], id="number-category"),
+    pytest.param([["ab"], [["m", ["abcdefgh0", STAMPS]]]], id="entry-text"),
     pytest.param(
         [[[1, 0]], [["x", ["abcdefgh0", [[*STAMP, 1_800_000_000]]]]]],
         id="mark-number-target",
@@ -53,31 +58,33 @@ FORGED = [
     pytest.param([[["message", "x"]], []], id="no-meta"),
     pytest.param([[["message", "x"]], [["m", ["abcdefgh0"]]]], id="short-meta"),
     pytest.param([[["message", "x"]], [["m", "abcdefgh0"]]], id="meta-not-a-list"),
-    pytest.param([[["message", "x"]], [["m", ["other0", [STAMP]]]]], id="other-name"),
-    pytest.param([[["message", "x"]], [["q", ["abcdefgh0", [STAMP]]]]], id="kind"),
-    pytest.param([[], [["m", ["abcdefgh0", []]]]], id="empty"),
-    pytest.param([[["message", "x"]], [["m", ["abcdefgh0", []]]]], id="few-stamps"),
-    pytest.param([[["message", "x"]], [["m", ["abcdefgh0", STAMP]]]], id="flat-stamp"),
+    pytest.param([[["message", "x"]], [["m", ["other0", STAMPS]]]], id="other-name"),
+    pytest.param([[["message", "x"]], [["q", ["abcdefgh0", STAMPS]]]], id="kind"),
+    pytest.param([[], [["m", ["abcdefgh0", [[1, "w"], []]]]]], id="empty"),
+    pytest.param(_message([[1, "w"], []]), id="few-call-numbers"),
+    pytest.param(_message([[1, "w"], [1, 2]]), id="many-call-numbers"),
+    pytest.param(_message([STAMP]), id="a-stamp-per-entry"),
+    pytest.param(_message([1, "w", [1]]), id="flat-write"),
+    pytest.param(_message([[1, "w", 1], [1]]), id="write-triple"),
+    pytest.param(_message([[1], [1]]), id="write-single"),
+    pytest.param(_message(["w"]), id="stamp-text"),
+    pytest.param(_message("w"), id="stamps-text"),
+    pytest.param(_message([["1", "w"], [1]]), id="text-ms"),
+    pytest.param(_message([[1, 2], [1]]), id="number-write"),
+    pytest.param(_message([[1, "w"], ["1"]]), id="text-seq"),
+    pytest.param(_message([[1, "w"], 1]), id="seq-not-a-list"),
     pytest.param(
-        [[["message", "x"]], [["m", ["abcdefgh0", [[1, "w"]]]]]], id="stamp-pair"
-    ),
-    pytest.param([[["message", "x"]], [["m", ["abcdefgh0", ["w"]]]]], id="stamp-text"),
-    pytest.param(
-        [[["message", "x"]], [["m", ["abcdefgh0", [["1", "w", 1]]]]]], id="text-ms"
-    ),
-    pytest.param(
-        [[["message", "x"]], [["m", ["abcdefgh0", [[1, 2, 1]]]]]], id="number-write"
-    ),
-    pytest.param(
-        [[["message", "x"]], [["m", ["abcdefgh0", [[1, "w", "1"]]]]]], id="text-seq"
-    ),
-    pytest.param(
-        [[["k", "x"], ["k", "y"]], [["v", ["abcdefgh0", [STAMP, STAMP]]]]],
+        [[["k", "x"], ["k", "y"]], [["v", ["abcdefgh0", [[1, "w"], [1, 2]]]]]],
         id="key-twice",
     ),
     pytest.param([[["", 3]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]], id="mark-flag"),
     pytest.param([[["", 1]], [["x", ["abcdefgh0", [[*STAMP, "1"]]]]]], id="mark-made"),
     pytest.param([[["", 1]], [["x", ["abcdefgh0", [STAMP]]]]], id="mark-no-made"),
+    pytest.param([[["", 1]], [["x", ["abcdefgh0", [*STAMP, 1]]]]], id="mark-flat"),
+    pytest.param(
+        [[["", 1], ["k", 0]], [["x", ["abcdefgh0", [[*STAMP, 1]]]]]],
+        id="mark-few-stamps",
+    ),
 ]
 
 
@@ -96,8 +103,7 @@ def test_a_forged_document_reads_as_nothing_and_is_deleted(
 
 def test_a_well_formed_document_reads(harness: Harness, clock: FakeClock) -> None:
     # The control for the table above: the same shape, nothing forged.
-    stamp = [int(clock() * 1000), "abcdefgh", 1]
-    document = [[["message", "x"]], [["m", ["abcdefgh0", [stamp]]]]]
+    document = _message([[int(clock() * 1000), "abcdefgh"], [1]])
     assert harness.raw(_signed(harness, document), "/show").body == [["message", "x"]]
 
 

@@ -167,14 +167,17 @@ def _dumps_layout(junk: Any) -> bytes:
 
     # A cookie of the current layout (messages, values or marks) with junk
     # in one place or another: entries, stamps, kind or suffix.
-    stamp = [1_800_000_000_000, "abcdefgh", 1]
+    stamp = [1_800_000_000_000, "abcdefgh", 1]  # a mark's
+    stamps = [[1_800_000_000_000, "abcdefgh"], [1]]  # a write's
     documents = [
-        [[["message", junk]], [["m", ["abcdefgh0", [stamp]]]]],
-        [[["k", junk]], [["v", ["abcdefgh0", [stamp]]]]],
+        [[["message", junk]], [["m", ["abcdefgh0", stamps]]]],
+        [[["k", junk]], [["v", ["abcdefgh0", stamps]]]],
         [[["", 1]], [["x", ["abcdefgh0", [[*stamp, junk]]]]]],
-        [[["k", 1]], [["v", ["abcdefgh0", [junk]]]]],
-        [[["k", 1]], [[junk, ["abcdefgh0", [stamp]]]]],
-        [[["k", 1]], [["v", [junk, [stamp]]]]],
+        [[["k", 1]], [["v", ["abcdefgh0", junk]]]],
+        [[["k", 1]], [["v", ["abcdefgh0", [[1_800_000_000_000, junk], [1]]]]]],
+        [[["k", 1]], [["v", ["abcdefgh0", [[1_800_000_000_000, "abcdefgh"], junk]]]]],
+        [[["k", 1]], [[junk, ["abcdefgh0", stamps]]]],
+        [[["k", 1]], [["v", [junk, stamps]]]],
     ]
     with contextlib.suppress(ValueError):
         return json.dumps(documents[len(repr(junk)) % len(documents)]).encode()
