@@ -228,7 +228,7 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     if len(seqs) != len(entries):
         raise ValueError("payload is not a flash cookie")
     out = stored.entries
-    for item, seq in zip(entries, seqs, strict=True):
+    for item, seq in zip(entries, seqs):  # noqa: B905 (lengths checked; a keyword costs)
         if type(item) not in _SEQUENCES or len(item) != 2 or type(item[0]) is not str:
             raise ValueError("payload entry is not a pair")
         if type(seq) is not int:
@@ -346,10 +346,11 @@ def resolve_messages(items: list[Stored], oldest: int) -> Loaded:
         if cookie.legacy:
             loaded.plain = False
         entries = cookie.entries
-        for entry in entries:
-            if entry.stamp[0] > newest:  # noqa: PLR1730 (max() is a call per entry)
-                newest = entry.stamp[0]
-        if entries[-1].stamp[0] < oldest:
+        # One write made them all: one time (see decode).
+        ms = entries[0].stamp[0]
+        if ms > newest:  # noqa: PLR1730 (max() is a call)
+            newest = ms
+        if ms < oldest:
             loaded.garbage.append(cookie)
         else:
             loaded.messages.extend(entries)

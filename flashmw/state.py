@@ -386,7 +386,7 @@ class Flash:
         if self._mw.on_overflow == "error":
             self._plan(consume=not self._kept, dry=True)
 
-    def _plan(self, *, consume: bool, dry: bool = False, store: bool = True) -> Changes:
+    def _plan(self, consume: bool, dry: bool = False, store: bool = True) -> Changes:
         loaded = self._loaded
         assert loaded is not None
         now = self._mw._clock()
@@ -462,7 +462,7 @@ class Flash:
             # A request that read nothing writes the same either way: skip
             # telling whether it is seen (a dozen header lookups).
             consume = self._read_any() and self._consumes(status)
-            changes = self._plan(consume=consume)
+            changes = self._plan(consume)
         return self._mw._render(changes, self._secure)
 
     def _read_any(self) -> bool:
