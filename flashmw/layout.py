@@ -799,6 +799,15 @@ def _drop_order(item: Stored | Out) -> tuple[bool, Stamp]:
     return (item.kind != MESSAGES, item.entries[0].stamp)
 
 
+def _over(mw: BaseFlashMiddleware[Any], entries: int, cookies: int, size: int) -> bool:
+    """Tell whether a jar of that many entries, cookies and bytes is over a limit."""
+    return (
+        entries > mw.max_messages
+        or cookies > mw.max_cookies
+        or size > mw.max_total_size
+    )
+
+
 def _fit(
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
@@ -820,15 +829,7 @@ def _fit(
     for item in live:
         size += item.size
         entries += len(item.entries)
-
-    def over() -> bool:
-        return (
-            entries > mw.max_messages
-            or cookies > mw.max_cookies
-            or size > mw.max_total_size
-        )
-
-    if not over():
+    if not _over(mw, entries, cookies, size):
         return
     if dry:
         raise FlashOverflowError(
@@ -836,7 +837,7 @@ def _fit(
             f"{size} bytes: more than max_messages={mw.max_messages}, "
             f"max_cookies={mw.max_cookies} or max_total_size={mw.max_total_size}"
         )
-    while over():
+    while _over(mw, entries, cookies, size):
         droppable = [item for item in live if item.entries]
         if not droppable:
             return  # marks alone: they expire within MARK_AGE

@@ -6,6 +6,7 @@ empty cookie written, a limit not kept, an error not raised.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import logging
 from collections.abc import Sequence
@@ -198,3 +199,16 @@ def test_write_ids_draw_a_new_prefix_once_per_cycle_of_the_counter(
     assert last[:5] != first[:5]
     assert first[:5] == second[:5]
     assert first != second
+
+
+@pytest.mark.parametrize("number", [0, 1, 255, 256, 4095, 4096, 65535, 65536 + 4660])
+@pytest.mark.parametrize("prefix", [bytes(4), b"\xff" * 4, b"\x12\x34\x56\x7b"])
+def test_a_write_id_is_the_base64url_of_its_prefix_and_counter(
+    monkeypatch: pytest.MonkeyPatch, number: int, prefix: bytes
+) -> None:
+    monkeypatch.setattr(layout, "_writes", itertools.count(number))
+    monkeypatch.setattr(layout, "_prefix", (-1, b""))
+    monkeypatch.setattr("flashmw.layout.os.urandom", lambda size: prefix[:size])
+    raw = prefix + (number % 65536).to_bytes(2, "big")
+    expected = base64.urlsafe_b64encode(raw).decode("ascii")
+    assert layout.new_write_id() == expected
