@@ -30,9 +30,7 @@ from .layout import (
 from .request import (
     SPECULATIVE_HEADERS,
     SUBRESOURCE_DESTINATIONS,
-    Headers,
     check_rules,
-    is_unseen,
     watched,
 )
 from .signing import CookieCodec, CookieSigner
@@ -437,10 +435,6 @@ class BaseFlashMiddleware(Generic[AppT]):
 
     # -- reading --------------------------------------------------------
 
-    def _is_unseen(self, headers: Headers) -> bool:
-        """Tell whether a request with these headers is never seen as a page."""
-        return is_unseen(headers, self._speculative, self._destinations, self._watched)
-
     def _load(
         self, header: str | None, take: Taker | None = None, now: float | None = None
     ) -> Loaded:
@@ -587,11 +581,10 @@ class BaseFlashMiddleware(Generic[AppT]):
     def _render(self, changes: Changes, https: bool) -> list[str]:
         """Return the ``Set-Cookie`` values that carry out ``changes``."""
         writer = self._writers[https]
-        out = [
-            writer.delete(name)
-            for name, cookie in changes.drop.items()
-            if not cookie.legacy
-        ]
+        out = []
+        for name, cookie in changes.drop.items():
+            if not cookie.legacy:
+                out.append(writer.delete(name))
         if changes.legacy_name is not None:
             out.append(writer.delete(changes.legacy_name))
         prefix = self.cookie_name + "."

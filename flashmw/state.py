@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 from .cookies import merged_vary
 from .errors import FlashOverflowError
 from .layout import Changes, Entry, Loaded, Stamp, new_write_id, plan
+from .request import is_unseen
 from .store import Session, changes_for, offload
 from .transport import with_trigger
 
@@ -131,7 +132,10 @@ class Flash:
         """
         unseen = self._unseen
         if unseen is None:
-            unseen = self._unseen = self._head or self._mw._is_unseen(self._headers)
+            mw = self._mw
+            unseen = self._unseen = self._head or is_unseen(
+                self._headers, mw._speculative, mw._destinations, mw._watched
+            )
         return unseen
 
     def _state(self) -> list[Entry]:
