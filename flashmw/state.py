@@ -78,6 +78,7 @@ class Flash:
         "_values",
         "_marks",
         "_kept",
+        "_read",
         "_ms",
         "_write",
         "_seq",
@@ -92,6 +93,7 @@ class Flash:
     _ms: int  # when this request first touched its flash, in milliseconds
     _write: str | None  # this request's write id, made on the first write
     _seq: int
+    _read: bool  # whether any entry was consumed (see _set_cookies)
     _store: Session | None
 
     def __init__(
@@ -158,6 +160,7 @@ class Flash:
         self._marks = {}
         self._write = None
         self._seq = 0
+        self._read = False
         return self._messages
 
     def _stamp(self) -> Stamp:
@@ -203,6 +206,7 @@ class Flash:
         self._marks = {}
         self._write = None
         self._seq = 0
+        self._read = False
         return self._messages
 
     def _check_open(self) -> None:
@@ -255,7 +259,8 @@ class Flash:
         if category_filter:
             wanted = wanted_categories(category_filter)
             messages = [m for m in messages if m.name in wanted]
-        if consume:
+        if consume and messages:
+            self._read = True
             for m in messages:
                 m.consumed = True
         if with_categories:
@@ -319,7 +324,7 @@ class Flash:
     def __getitem__(self, key: str) -> Any:
         self._state()
         entry = self._values[key]
-        entry.consumed = True
+        entry.consumed = self._read = True
         return entry.value
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -328,7 +333,7 @@ class Flash:
         entry = self._values.get(key)
         if entry is None:
             return default
-        entry.consumed = True
+        entry.consumed = self._read = True
         return entry.value
 
     def __getattr__(self, name: str) -> Any:
@@ -366,7 +371,7 @@ class Flash:
         """Return every ``(key, value)`` pair, consuming them all."""
         self._state()
         for entry in self._values.values():
-            entry.consumed = True
+            entry.consumed = self._read = True
         return [(key, entry.value) for key, entry in self._values.items()]
 
     def _pending(self) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
@@ -465,16 +470,9 @@ class Flash:
         else:
             # A request that read nothing writes the same either way: skip
             # telling whether it is seen (a dozen header lookups).
-            consume = self._read_any() and self._consumes(status)
+            consume = self._read and self._consumes(status)
             changes = self._plan(consume)
         return self._mw._render(changes, self._secure)
-
-    def _read_any(self) -> bool:
-        """Tell whether this request consumed any entry (stored or its own)."""
-        for entry in self._messages:
-            if entry.consumed:
-                return True
-        return any(entry.consumed for entry in self._values.values())
 
     def _consumes(self, status: int) -> bool:
         """Tell whether a response with ``status`` consumes what was read."""
