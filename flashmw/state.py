@@ -209,13 +209,13 @@ class Flash:
         self._read = False
         return self._messages
 
-    def _check_open(self) -> None:
+    @staticmethod
+    def _warn_lost() -> None:
         # A write after the headers went out has no Set-Cookie to go into.
-        if self._sent:
-            logger.warning(
-                "flashmw: a flash was written after the response headers went "
-                "out; it cannot be stored and is lost"
-            )
+        logger.warning(
+            "flashmw: a flash was written after the response headers went "
+            "out; it cannot be stored and is lost"
+        )
 
     # -- list style -----------------------------------------------------
 
@@ -228,7 +228,8 @@ class Flash:
             flash would no longer fit in its cookies.
         """
         messages = self._state()
-        self._check_open()
+        if self._sent:
+            self._warn_lost()
         if type(category) is not str:
             raise TypeError(f"category must be a str, not {type(category).__name__}")
         self._mw._validate_text(category)
@@ -279,7 +280,8 @@ class Flash:
             flash would no longer fit in its cookies.
         """
         self._state()
-        self._check_open()
+        if self._sent:
+            self._warn_lost()
         if type(key) is not str:
             raise TypeError(f"flash key must be a str, not {type(key).__name__}")
         self._mw._validate_text(key)
