@@ -492,7 +492,9 @@ class BaseFlashMiddleware(Generic[AppT]):
                 if _newest(previous) >= _newest(parts):
                     continue  # on a tie, the first one sent
             by_name[name] = parts
-        stored = [part for parts in by_name.values() for part in parts]
+        stored: list[Stored] = []
+        for parts in by_name.values():
+            stored += parts
         if self.store is not None:
             loaded = _load_with_store(self, stored, take, now)
         else:

@@ -789,9 +789,13 @@ def _document(out: Out) -> list[Any]:
             stamps.append([ms, write, 0, made])
     else:
         # One request wrote them all (see decode): one time and write id.
-        entries = [[e.name, e.value] for e in out.entries]
+        entries = []
+        seqs = []
+        for entry in out.entries:
+            entries.append([entry.name, entry.value])
+            seqs.append(entry.stamp[2])
         ms, write, _ = out.entries[0].stamp if out.entries else _NO_STAMP
-        stamps = [[ms, write], [e.stamp[2] for e in out.entries]]
+        stamps = [[ms, write], seqs]
     return [entries, [[out.kind, [out.suffix, stamps]]]]
 
 

@@ -455,7 +455,8 @@ class Flash:
                 out.append((vary_name, _like(vary_name, merged)))
         set_cookies = self._set_cookies(status)
         if type(cookie_name) is str:
-            out += [(cookie_name, value) for value in set_cookies]
+            for value in set_cookies:
+                out.append((cookie_name, value))
         else:
             out += [(cookie_name, _like(cookie_name, v)) for v in set_cookies]
         return out
