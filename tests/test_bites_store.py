@@ -26,6 +26,7 @@ from .harness import (
     ASGIHarness,
     FakeClock,
     Harness,
+    HeaderDict,
     Reply,
     WSGIHarness,
     scenario_asgi_app,
@@ -510,17 +511,6 @@ def test_a_failed_request_that_cannot_put_back_names_the_error(
 # -- an async store outside the ASGI adapter --------------------------------
 
 
-class _Cookie:
-    def __init__(self, header: str) -> None:
-        self.header = header
-
-    def get(self, name: str) -> str | None:
-        return self.header if name == "cookie" else None
-
-    def present(self, names: frozenset[str]) -> bool:
-        return "cookie" in names
-
-
 def test_an_async_store_outside_the_adapter_leaves_references_waiting(
     redis_server: RedisServer,  # noqa: F811
     db: redis.Redis,  # noqa: F811
@@ -534,7 +524,7 @@ def test_an_async_store_outside_the_adapter_leaves_references_waiting(
         _flash_long(harness)
         jar = harness.jar()
         assert jar is not None
-        flash = Flash(harness.app, _Cookie(jar), secure=False)
+        flash = Flash(harness.app, HeaderDict(cookie=jar), secure=False)
         with caplog.at_level(logging.WARNING, logger="flashmw"):
             assert flash.get_flashed_messages() == ["Small."]
             headers = flash._with_headers(200, [], "Vary", "Set-Cookie")
