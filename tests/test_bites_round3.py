@@ -13,6 +13,12 @@ from typing import Any
 
 import pytest
 
+from flashmw.request import (
+    SPECULATIVE_HEADERS,
+    SUBRESOURCE_DESTINATIONS,
+    is_unseen,
+    watched,
+)
 from flashmw.values import TaggedJSONSerializer
 
 serializer = TaggedJSONSerializer()
@@ -55,3 +61,74 @@ def test_a_text_value_is_encoded_alike_whatever_its_neighbours(neighbour: Any) -
     assert error is not None
     assert _dumps_error([[["message", bad], ["info", neighbour]], []]) is error
     assert _dumps_error([[["message", bad]], [["key", neighbour]]]) is error
+
+
+# -- request: the unseen check asks once whether any watched header is there --
+
+
+class _Recorded:
+    """A request's headers (lower-case names) that record what ``present`` is asked."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = headers
+        self.asked: list[frozenset[str]] = []
+
+    def get(self, name: str) -> str | None:
+        return self._headers.get(name)
+
+    def present(self, names: frozenset[str]) -> bool:
+        self.asked.append(names)
+        return not self._headers.keys().isdisjoint(names)
+
+
+def test_watched_names_every_rule_and_sec_fetch_dest_only_with_destinations() -> None:
+    rules = {"x-prefetch": ("1",), "purpose": ("prefetch",)}
+    assert watched(rules, frozenset({"image"})) == {
+        "x-prefetch",
+        "purpose",
+        "sec-fetch-dest",
+    }
+    # Without destinations Sec-Fetch-Dest cannot make a request unseen, so
+    # a request carrying only it (every navigation does) is not looked at.
+    assert watched(rules, frozenset()) == {"x-prefetch", "purpose"}
+    assert watched({}, frozenset()) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("headers", "unseen"),
+    [
+        pytest.param({"sec-purpose": "prefetch"}, True, id="prefetch"),
+        pytest.param({"sec-fetch-dest": "image"}, True, id="image"),
+        pytest.param({"sec-fetch-dest": "document"}, False, id="document"),
+        pytest.param({"accept": "text/html"}, False, id="plain"),
+    ],
+)
+def test_is_unseen_works_out_the_watched_names_when_not_given(
+    headers: dict[str, str], unseen: bool
+) -> None:
+    """Called with its defaults, ``is_unseen`` asks about the default rules' headers."""
+    recorded = _Recorded(headers)
+    assert is_unseen(recorded) is unseen
+    assert recorded.asked == [watched(SPECULATIVE_HEADERS, SUBRESOURCE_DESTINATIONS)]
+
+
+def test_is_unseen_works_out_the_watched_names_of_the_rules_it_is_given() -> None:
+    rules = {"x-prefetch": ("1",)}
+    assert is_unseen(_Recorded({"x-prefetch": "1"}), rules, frozenset()) is True
+    assert is_unseen(_Recorded({"sec-purpose": "prefetch"}), rules, frozenset()) is (
+        False
+    )
+    image = _Recorded({"sec-fetch-dest": "font"})
+    assert is_unseen(image, rules, frozenset({"font"})) is True
+    assert image.asked == [{"x-prefetch", "sec-fetch-dest"}]
+
+
+def test_is_unseen_asks_about_the_names_computed_once() -> None:
+    """Given ``names``, the check uses that very set: nothing is rebuilt per request."""
+    rules = {"x-prefetch": ("1",)}
+    names = watched(rules, frozenset())
+    for headers, unseen in (({"x-prefetch": "1"}, True), ({}, False)):
+        recorded = _Recorded(headers)
+        assert is_unseen(recorded, rules, frozenset(), names) is unseen
+        assert len(recorded.asked) == 1
+        assert recorded.asked[0] is names
