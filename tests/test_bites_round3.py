@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from flashmw import wsgi as wsgi_module
 from flashmw.request import (
     SPECULATIVE_HEADERS,
     SUBRESOURCE_DESTINATIONS,
@@ -20,6 +21,8 @@ from flashmw.request import (
     watched,
 )
 from flashmw.values import TaggedJSONSerializer
+
+from .harness import WSGIHarness
 
 serializer = TaggedJSONSerializer()
 
@@ -132,3 +135,66 @@ def test_is_unseen_asks_about_the_names_computed_once() -> None:
         assert is_unseen(recorded, rules, frozenset(), names) is unseen
         assert len(recorded.asked) == 1
         assert recorded.asked[0] is names
+
+
+# -- wsgi: the watched headers looked up in the environ ----------------------
+
+
+@pytest.fixture
+def fresh_environ_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start from the empty cache of environ keys a fresh process has.
+
+    The sets of environ keys are worked out once per set of names and
+    cached for the process; earlier tests filled the cache, so the first
+    request of each set is the one under test only with a fresh cache.
+    """
+    monkeypatch.setattr(wsgi_module, "_ENVIRON_SETS", {})
+
+
+def _shown_twice(harness: WSGIHarness, headers: dict[str, str], body: bytes) -> bool:
+    """Whether a message shown by a request with ``headers`` is still there after."""
+    harness.open("/add?m=hi")
+    shown = harness.open("/show", method="POST", headers=headers, body=body)
+    assert shown.body == [["message", "hi"]]
+    return bool(harness.open("/show").body == [["message", "hi"]])
+
+
+@pytest.mark.usefixtures("fresh_environ_sets")
+@pytest.mark.parametrize(
+    ("headers", "body", "unseen"),
+    [
+        # The two headers PEP 3333 keeps without the HTTP_ prefix.
+        pytest.param({"Content-Type": "x-prefetch"}, b"", True, id="content-type"),
+        pytest.param({"Content-Type": "text/plain"}, b"", False, id="other-type"),
+        pytest.param({}, b"abc", True, id="content-length"),
+        pytest.param({"X-Later": "1"}, b"", True, id="http-header"),
+        pytest.param({"X-Later": "0"}, b"", False, id="other-value"),
+        pytest.param({"Sec-Fetch-Dest": "image"}, b"", False, id="no-destinations"),
+    ],
+)
+def test_a_rule_on_any_header_marks_the_first_request_unseen(
+    headers: dict[str, str], body: bytes, unseen: bool
+) -> None:
+    """Rules on the headers kept without HTTP_ in the environ match too."""
+    harness = WSGIHarness(
+        speculative_headers={
+            "content-type": ["x-prefetch"],
+            "content-length": ["3"],
+            "x-later": ["1"],
+        },
+        subresource_destinations=[],
+    )
+    assert _shown_twice(harness, headers, body) is unseen
+
+
+@pytest.mark.usefixtures("fresh_environ_sets")
+def test_two_middlewares_with_different_rules_each_watch_their_own_headers() -> None:
+    """The environ keys are worked out per set of names, not once for all."""
+    first = WSGIHarness(speculative_headers={"x-first": ["1"]})
+    second = WSGIHarness(speculative_headers={"x-second": ["1"]})
+    for _ in range(2):
+        assert _shown_twice(first, {"X-First": "1"}, b"") is True
+        assert _shown_twice(first, {"X-Second": "1"}, b"") is False
+        assert _shown_twice(second, {"X-Second": "1"}, b"") is True
+        assert _shown_twice(second, {"X-First": "1"}, b"") is False
+        assert _shown_twice(second, {"Sec-Fetch-Dest": "script"}, b"") is True
