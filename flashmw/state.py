@@ -464,10 +464,9 @@ class Flash:
     def _set_cookies(self, status: int) -> list[str]:
         """Return the ``Set-Cookie`` values a response with ``status`` needs.
 
-        Only call when :attr:`touched`.
+        Only call when :attr:`touched` (the adapters do: a websocket's flash
+        is read at connect).
         """
-        if self._loaded is None:
-            self._state()
         if self._store is not None:
             changes = changes_for(self, self._consumes(status))
         else:
