@@ -31,12 +31,11 @@ def _status_code(status: str) -> int:
         return 500
 
 
-# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name. The two
-# headers PEP 3333 keeps without the HTTP_ prefix are there from the start.
-_ENVIRON_NAMES: dict[str, str] = {
-    "content-type": "CONTENT_TYPE",
-    "content-length": "CONTENT_LENGTH",
-}
+# The two headers PEP 3333 keeps without the HTTP_ prefix.
+_UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name; the
+# unprefixed two are there from the start.
+_ENVIRON_NAMES: dict[str, str] = dict(_UNPREFIXED)
 
 # The same for the sets of names that Headers.present() is asked about.
 _ENVIRON_SETS: dict[frozenset[str], frozenset[str]] = {}
@@ -44,9 +43,7 @@ _ENVIRON_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 def _environ_name(name: str) -> str:
     """Return the environ key of the header called ``name`` (PEP 3333)."""
-    if name in ("content-type", "content-length"):
-        return name.upper().replace("-", "_")
-    return "HTTP_" + name.upper().replace("-", "_")
+    return _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
 
 
 class _EnvironHeaders:

@@ -486,28 +486,6 @@ def test_a_value_that_cannot_be_put_back_names_the_store_and_the_error(
     assert f"put 1 flash value(s) back in {name} (ConnectionError" in caplog.text
 
 
-def test_a_failed_request_that_cannot_put_back_names_the_error(
-    build: Build,  # noqa: F811
-    own_server: RedisServer,  # noqa: F811
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def read_kill_raise(flash: Flash, args: dict[str, str]) -> Reply:
-        flash.get_flashed_messages()
-        own_server.kill()
-        raise RuntimeError("the app failed after its store died")
-
-    monkeypatch.setitem(ROUTES, "/read-kill-raise", read_kill_raise)
-    harness = build(own_server)
-    _flash_long(harness)
-    with (
-        caplog.at_level(logging.WARNING, logger="flashmw"),
-        pytest.raises(RuntimeError, match="its store died"),
-    ):
-        harness.open("/read-kill-raise")
-    assert "after the request failed (ConnectionError" in caplog.text
-
-
 # -- an async store outside the ASGI adapter --------------------------------
 
 

@@ -543,6 +543,7 @@ def test_a_failing_app_whose_store_died_logs_what_is_lost(
     assert "back in AsyncRedisStore after the request failed" in caplog.text or (
         "back in SyncRedisStore after the request failed" in caplog.text
     )
+    assert "after the request failed (ConnectionError" in caplog.text
 
 
 # -- what a reference may hold ---------------------------------------------
