@@ -43,10 +43,13 @@ class _ScopeHeaders:
     cookies above all) over several fields, which are read as one.
     """
 
-    __slots__ = ("_scope", "_map")
+    __slots__ = ("_fields", "_map")
 
     def __init__(self, scope: Scope) -> None:
-        self._scope = scope
+        # The fields, not the scope: the flash goes into the scope, and a
+        # headers object holding the scope would make a reference cycle
+        # (scope, flash, headers) that only the cyclic GC frees.
+        self._fields: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
         self._map: dict[str, str] | None = None
 
     def get(self, name: str) -> str | None:
@@ -60,7 +63,7 @@ class _ScopeHeaders:
         if found is None:
             found = self._map = {}
             # Latin-1 maps every byte, so nothing here can fail.
-            for raw_name, raw_value in self._scope.get("headers") or ():
+            for raw_name, raw_value in self._fields:
                 key = bytes(raw_name).decode("latin-1").lower()
                 value = bytes(raw_value).decode("latin-1")
                 if key in found:

@@ -95,15 +95,18 @@ if hasattr(os, "register_at_fork"):  # no fork() on Windows
 class Entry:
     """One list message or keyed value, and what this request did with it."""
 
-    __slots__ = ("name", "value", "stamp", "cookie", "consumed")
+    __slots__ = ("name", "value", "stamp", "source", "consumed")
 
     def __init__(
-        self, name: str, value: Any, stamp: Stamp, cookie: Stored | None = None
+        self, name: str, value: Any, stamp: Stamp, source: int | None = None
     ) -> None:
         self.name = name  # category or key
         self.value = value
         self.stamp = stamp
-        self.cookie = cookie  # None while it exists only in this request
+        # The id() of the Stored cookie it was read from; None while it
+        # exists only in this request. Not the cookie itself: a cookie lists
+        # its entries, and the two would make a cycle only the GC frees.
+        self.source = source
         self.consumed = False
 
 
@@ -233,7 +236,7 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
             raise ValueError("payload entry is not a pair")
         if type(seq) is not int:
             raise ValueError("malformed stamp")
-        out.append(Entry(item[0], item[1], (ms, write, seq), stored))
+        out.append(Entry(item[0], item[1], (ms, write, seq), id(stored)))
     if kind == VALUES and len({entry.name for entry in out}) != len(out):
         raise ValueError("a key appears twice")
     return stored
@@ -285,7 +288,7 @@ def decode_legacy(
         # first response that writes converts it (see _fit).
         part = Stored(name, MESSAGES if seq < len(messages) else VALUES, 0)
         part.legacy = True
-        part.entries = [Entry(entry_name, value, (ms, LEGACY_WRITE, seq), part)]
+        part.entries = [Entry(entry_name, value, (ms, LEGACY_WRITE, seq), id(part))]
         parts.append(part)
     return parts
 
@@ -550,15 +553,15 @@ def plan_messages(  # noqa: PLR0917 (as plan)
     :func:`plan` makes the general plan instead.
     """
     kept: set[int] = set()  # ids of the stored cookies with a message left
-    read: set[int] = set()  # ids of the stored cookies with a message consumed
+    read: set[int | None] = set()  # sources of the messages consumed
     new: list[Entry] = []
     for entry in messages:
         if consume and entry.consumed:
-            read.add(id(entry.cookie))
-        elif entry.cookie is None:
+            read.add(entry.source)
+        elif entry.source is None:
             new.append(entry)
         else:
-            kept.add(id(entry.cookie))
+            kept.add(entry.source)
     if not kept.isdisjoint(read):
         return None
     changes = Changes()
@@ -622,7 +625,7 @@ def plan_general(  # noqa: PLR0917 (as plan)
         new_marks.extend(
             (e.name, e.stamp, made)
             for e in values.values()
-            if e.consumed and e.cookie is not None
+            if e.consumed and e.source is not None
         )
 
     drop = changes.drop
@@ -677,10 +680,10 @@ def plan_general(  # noqa: PLR0917 (as plan)
         for cookie in loaded.mark_cookies:
             if cookie.reads and not _holds(cookie, here, made - MARK_AGE):
                 drop[cookie.name] = cookie
-    new = [e for e in messages if e.cookie is None and alive(e)]
+    new = [e for e in messages if e.source is None and alive(e)]
     if new:
         outs.append(Out(fresh(), MESSAGES, new))
-    new_values = [e for e in values.values() if e.cookie is None and alive(e)]
+    new_values = [e for e in values.values() if e.source is None and alive(e)]
     if new_values:
         outs.append(Out(fresh(), VALUES, new_values))
 

@@ -141,7 +141,7 @@ class Taken(Stored):
         self.blob = blob
         self.entries = read.entries
         for entry in self.entries:
-            entry.cookie = self
+            entry.source = id(self)
 
 
 def is_reference(mw: BaseFlashMiddleware[Any], name: str) -> bool:

@@ -202,7 +202,10 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     ) -> Iterable[bytes]:
         flash = Flash(
             self,
-            _EnvironHeaders(environ),
+            # A copy made before the flash goes into the environ: a headers
+            # object holding the environ itself would make a reference
+            # cycle (environ, flash, headers) that only the cyclic GC frees.
+            _EnvironHeaders(environ.copy()),
             environ.get("wsgi.url_scheme") == "https",
             environ.get("REQUEST_METHOD") == "HEAD",
         )
