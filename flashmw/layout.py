@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import FlashOverflowError
 from .signing import CookieSigner
+from .values import TaggedJSONSerializer, text_pairs_json
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
@@ -765,6 +766,13 @@ def _encode_all(
 
 
 def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
+    data = None
+    if type(mw.serializer) is TaggedJSONSerializer and out.kind != MARKS:
+        data = plain_data(out)
+    if data is not None:
+        out.value = mw._signer.sign(data, now)
+        out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+        return
     document = _document(out)
     try:
         data = mw.serializer.dumps(document)
@@ -800,6 +808,33 @@ def _document(out: Out) -> list[Any]:
         ms, write, _ = out.entries[0].stamp if out.entries else _NO_STAMP
         stamps = [[ms, write], seqs]
     return [entries, [[out.kind, [out.suffix, stamps]]]]
+
+
+def plain_data(out: Out) -> bytes | None:
+    """Return ``TaggedJSONSerializer().dumps(_document(out))``, the short way.
+
+    For a cookie of list messages or keyed values whose values are all
+    ``str`` (the common case); ``None`` for any other. The text goes
+    through json's encoder, and the stamps are written as they are: they
+    are this layout's own ints and base64url write ids, which JSON writes
+    unchanged. Skips building the document and the serializer's check of
+    what needs a tag.
+    """
+    pairs = []
+    seqs = []
+    for entry in out.entries:
+        if type(entry.value) is not str:
+            return None
+        pairs.append([entry.name, entry.value])
+        seqs.append(str(entry.stamp[2]))
+    if not pairs:
+        return None
+    ms, write, _ = out.entries[0].stamp
+    meta = f'"{out.kind}",["{out.suffix}",[[{ms},"{write}"],[{",".join(seqs)}]]]'
+    try:
+        return f"[{text_pairs_json(pairs)},[[{meta}]]]".encode()
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: the general path leaves it out
 
 
 def _drop_order(item: Stored | Out) -> tuple[bool, Stamp]:

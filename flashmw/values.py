@@ -457,6 +457,15 @@ def _make_encode() -> Callable[[Any], str]:
 _encode = _make_encode()
 
 
+def text_pairs_json(pairs: list[list[str]]) -> str:
+    """Return the JSON :class:`TaggedJSONSerializer` writes for ``[str, str]`` pairs.
+
+    Text needs no tag, so this is the text of the pairs inside any document
+    that holds them (see :func:`flashmw.layout.plain_data`).
+    """
+    return _encode(pairs)
+
+
 class TaggedJSONSerializer:
     """The default serializer: compact JSON with tags for non-JSON types.
 

@@ -194,6 +194,72 @@ def test_dumps_is_the_tag_walk(first: list[Any], second: list[Any]) -> None:
     assert got == expected
 
 
+_base64url = st.text(alphabet="ABCXYZabcxyz0189-_", min_size=1, max_size=10)
+
+
+@given(
+    st.sampled_from([layout.MESSAGES, layout.VALUES]),
+    _base64url,
+    st.integers(0, 2**53),
+    st.one_of(st.just(""), _base64url),
+    st.lists(
+        st.tuples(st.text(max_size=8), st.one_of(st.text(max_size=12), _values)),
+        max_size=4,
+    ),
+    st.lists(st.integers(1, 10**6), min_size=4, max_size=4, unique=True),
+)
+def test_plain_data_is_dumps_of_the_document(  # noqa: PLR0917 (drawn by @given)
+    kind: str,
+    suffix: str,
+    ms: int,
+    write: str,
+    pairs: list[tuple[str, Any]],
+    seqs: list[int],
+) -> None:
+    # The short route writes exactly the serializer's bytes for the
+    # document, or says it cannot (a value that is not text).
+    entries = [
+        layout.Entry(name, value, (ms, write, seq))
+        for (name, value), seq in zip(pairs, seqs, strict=False)
+    ]
+    out = layout.Out(suffix, kind, entries)
+    got = layout.plain_data(out)
+    if not pairs or any(type(value) is not str for _, value in pairs):
+        assert got is None
+        return
+    try:
+        expected = values.TaggedJSONSerializer().dumps(layout._document(out))
+    except UnicodeEncodeError:
+        assert got is None  # a lone surrogate: the general route decides
+        return
+    assert got == expected
+
+
+def test_plain_data_takes_the_default_serializer_only() -> None:
+    # Another serializer (even a subclass) gets the document itself.
+    seen: list[Any] = []
+
+    class Recording(values.TaggedJSONSerializer):
+        def dumps(self, obj: Any) -> bytes:
+            seen.append(obj)
+            return super().dumps(obj)
+
+    mw = _middleware(serializer=Recording())
+    flash = Flash(mw, HeaderDict({}), secure=False)
+    flash.add("Saved.", "info")
+    seen.clear()
+    flash._set_cookies(200)
+    assert seen
+    assert seen[-1][0] == [["info", "Saved."]]
+    plain = _middleware()
+    flash = Flash(plain, HeaderDict({}), secure=False)
+    flash.add("Saved.", "info")
+    with mock.patch.object(
+        values.TaggedJSONSerializer, "dumps", side_effect=AssertionError
+    ):
+        assert len(flash._set_cookies(200)) == 1
+
+
 @given(
     st.binary(min_size=1, max_size=100), st.text(alphabet="abcXYZ09-_.", max_size=300)
 )
