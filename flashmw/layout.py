@@ -192,20 +192,25 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     document = mw.serializer.loads(mw._signer.unsign(raw, now))
     # Every request with a flash runs this: the shape is checked inline,
     # one pass over the entries, rather than by a general document walk.
-    if type(document) not in _SEQUENCES or len(document) != 2:
-        raise ValueError("payload is not a flash document")
-    entries, meta = document
-    if type(entries) not in _SEQUENCES or type(meta) not in _SEQUENCES:
-        raise ValueError("payload is not a flash document")
-    if len(meta) != 1 or type(meta[0]) not in _SEQUENCES or len(meta[0]) != 2:
-        raise ValueError("payload is not a flash cookie")
-    kind, body = meta[0]
-    if type(body) not in _SEQUENCES or len(body) != 2:
-        raise ValueError("payload is not a flash cookie")
-    suffix, stamps = body
+    # Unpacking checks the lengths (ValueError) and that each part can be
+    # iterated (TypeError). A str or a dict (whose keys are str) iterates
+    # too, but never takes the whole shape: what it yields is text, and
+    # every leaf's type is checked below.
+    try:
+        entries, meta = document
+        (head,) = meta
+        kind, body = head
+        suffix, stamps = body
+    except (TypeError, ValueError):
+        raise ValueError("payload is not a flash document") from None
     if suffix != name[len(mw.cookie_name) + 1 :]:
         raise ValueError("payload belongs to another cookie name")
-    if kind not in _KINDS or not entries or type(stamps) not in _SEQUENCES:
+    if (
+        kind not in _KINDS
+        or type(entries) not in _SEQUENCES
+        or not entries
+        or type(stamps) not in _SEQUENCES
+    ):
         raise ValueError("payload is not a flash cookie")
     stored = Stored(name, kind, len(name) + len(raw) + 3)
     if kind == MARKS:
@@ -221,23 +226,23 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
             else:
                 stored.marks.append((None if flag else target, _triple(full), made))
         return stored
-    if len(stamps) != 2:
+    try:
+        written, seqs = stamps
+        ms, write = written
+        count = len(seqs)
+    except (TypeError, ValueError):
+        raise ValueError("malformed stamp") from None
+    if type(ms) is not int or type(write) is not str or count != len(entries):
         raise ValueError("malformed stamp")
-    written, seqs = stamps
-    if type(written) not in _SEQUENCES or len(written) != 2:
-        raise ValueError("malformed stamp")
-    ms, write = written
-    if type(ms) is not int or type(write) is not str or type(seqs) not in _SEQUENCES:
-        raise ValueError("malformed stamp")
-    if len(seqs) != len(entries):
-        raise ValueError("payload is not a flash cookie")
     out = stored.entries
+    source = id(stored)
     for item, seq in zip(entries, seqs):  # noqa: B905 (lengths checked; a keyword costs)
-        if type(item) not in _SEQUENCES or len(item) != 2 or type(item[0]) is not str:
+        if type(item) not in _SEQUENCES or type(seq) is not int:
+            raise ValueError("payload entry is not a pair, or its stamp not an int")
+        entry_name, value = item  # a ValueError unless a pair
+        if type(entry_name) is not str:
             raise ValueError("payload entry is not a pair")
-        if type(seq) is not int:
-            raise ValueError("malformed stamp")
-        out.append(Entry(item[0], item[1], (ms, write, seq), id(stored)))
+        out.append(Entry(entry_name, value, (ms, write, seq), source))
     if kind == VALUES and len({entry.name for entry in out}) != len(out):
         raise ValueError("a key appears twice")
     return stored

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flashmw import Flash
+from flashmw import Flash, layout
 from flashmw.testing import make_cookie
 
 from .conftest import MakeHarness
@@ -89,6 +89,99 @@ def test_a_malformed_stamp_reads_as_empty(
     assert response.body == []
     # ... and the response deletes the cookie that can never show.
     assert any("flash.abc=" in h and "Max-Age=0" in h for h in response.set_cookies)
+
+
+def _keys_of(items: list[Any]) -> Any:
+    """A tagged dict whose keys, in order, are ``items`` (lists as tuples).
+
+    Iterating it yields what iterating ``items`` yields, so only a type
+    check tells it from the list it stands in for.
+    """
+
+    def key(item: Any) -> Any:
+        return {" t": [key(i) for i in item]} if type(item) is list else item
+
+    return {" di": [[key(item), index] for index, item in enumerate(items)]}
+
+
+@pytest.mark.parametrize(
+    "position",
+    ["document", "entries", "meta", "head", "body", "stamps", "written", "seqs"],
+)
+def test_a_dict_that_iterates_like_the_list_reads_as_empty(
+    harness: Harness, clock: FakeClock, position: str
+) -> None:
+    # A document signed with the server's key, the right shape in all but
+    # the type of one container: a dict whose keys are that container's
+    # items. Unpacking alone would take it; it reads as empty.
+    written: Any = [now_ms(clock), WRITE]
+    seqs: Any = [1]
+    entries: Any = [["message", "hi"]]
+    if position == "written":
+        written = _keys_of(written)
+    if position == "seqs":
+        seqs = _keys_of(seqs)
+    if position == "entries":
+        entries = _keys_of(entries)
+    stamps: Any = [written, seqs]
+    if position == "stamps":
+        stamps = _keys_of(stamps)
+    body: Any = ["abc", stamps]
+    if position == "body":
+        body = _keys_of(body)
+    head: Any = ["m", body]
+    if position == "head":
+        head = _keys_of(head)
+    meta: Any = [head]
+    if position == "meta":
+        meta = _keys_of(meta)
+    document: Any = [entries, meta]
+    if position == "document":
+        document = _keys_of(document)
+    response = harness.raw(forge(harness, "abc", document))
+    assert response.status == 200
+    assert response.body == []
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        "document",
+        "entries",
+        "meta",
+        "head",
+        "body",
+        "stamps",
+        "written",
+        "seqs",
+        "item",
+    ],
+)
+def test_decode_refuses_a_number_for_a_list_with_a_value_error(
+    harness: Harness, clock: FakeClock, position: str
+) -> None:
+    # decode's contract (flashmw.testing relies on it): a ValueError for
+    # anything but a cookie this layout wrote, never a TypeError.
+    parts: dict[str, Any] = {"written": [now_ms(clock), WRITE], "seqs": [1]}
+    parts["item"] = ["message", "hi"]
+    parts["entries"] = [parts["item"]]
+    parts["stamps"] = [parts["written"], parts["seqs"]]
+    parts["body"] = ["abc", parts["stamps"]]
+    parts["head"] = ["m", parts["body"]]
+    parts["meta"] = [parts["head"]]
+    parts["document"] = [parts["entries"], parts["meta"]]
+    container = next(
+        (p for p in parts.values() if any(v is parts[position] for v in p)),
+        None,
+    )
+    if container is None:
+        parts["document"] = 5
+    else:
+        container[[v is parts[position] for v in container].index(True)] = 5
+    mw = harness.app
+    value = mw._signer.sign(json.dumps(parts["document"]).encode(), mw._clock())
+    with pytest.raises(ValueError, match=r"payload|stamp"):
+        layout.decode(mw, "flash.abc", value, mw._clock())
 
 
 def test_a_malformed_mark_stamp_hides_nothing(
