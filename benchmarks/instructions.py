@@ -5,8 +5,10 @@ machine instructions a request executes does not. This runs one contestant
 (bare WSGI flashmw unless told otherwise) under ``valgrind --tool=cachegrind``
 twice, with ``count`` and ``2 * count`` requests after a warm-up, and prints
 the difference divided by ``count``: the instructions of one request, with
-the interpreter's start-up and the warm-up cancelled out. Hash seeds are
-fixed so that two runs of the same code agree to the instruction.
+the interpreter's start-up and the warm-up cancelled out. It does the same
+for the app without flash machinery, and prints the overhead (with minus
+without), which is what ``tox -e bench`` times. Hash seeds are fixed so
+that two runs of the same code agree to within about 2k instructions.
 
 It is a guide for optimising (is this change cheaper?), not a substitute for
 ``tox -e bench``: instructions do not count cache misses or allocation.
@@ -30,16 +32,20 @@ from benchmarks.run import _check
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def _requests(name: str, scenario: str, count: int) -> None:
-    """Run ``count`` requests of ``scenario`` after a warm-up (the child's job)."""
+def _requests(name: str, scenario: str, count: int, app: str) -> None:
+    """Run ``count`` requests of ``scenario`` after a warm-up (the child's job).
+
+    ``app`` is ``"with"`` (the app with flash machinery) or ``"without"``.
+    """
     (contestant,) = build([name])
     driver = WSGIDriver()
     request = _check(contestant, driver)[scenario]
-    driver.run(contestant.with_app, request, 300)
-    driver.run(contestant.with_app, request, count)
+    target = contestant.with_app if app == "with" else contestant.without_app
+    driver.run(target, request, 300)
+    driver.run(target, request, count)
 
 
-def _instructions(name: str, scenario: str, count: int) -> int:
+def _instructions(name: str, scenario: str, count: int, app: str = "with") -> int:
     command = [
         "valgrind",
         "--tool=cachegrind",
@@ -52,6 +58,7 @@ def _instructions(name: str, scenario: str, count: int) -> int:
         name,
         scenario,
         str(count),
+        app,
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
@@ -68,20 +75,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions")
     parser.add_argument("--contestant", default="flashmw-wsgi")
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        name, scenario, count = args.child
-        _requests(name, scenario, int(count))
+        name, scenario, count, app = args.child
+        _requests(name, scenario, int(count), app)
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
     for scenario in SCENARIOS:
-        once = _instructions(args.contestant, scenario, args.count)
-        twice = _instructions(args.contestant, scenario, 2 * args.count)
-        per_request = (twice - once) / args.count
-        print(f"{scenario}: {per_request:,.0f} instructions per request")
+        per_request = {}
+        for app in ("with", "without"):
+            once = _instructions(args.contestant, scenario, args.count, app)
+            twice = _instructions(args.contestant, scenario, 2 * args.count, app)
+            per_request[app] = (twice - once) / args.count
+        print(
+            f"{scenario}: {per_request['with']:,.0f} instructions per request, "
+            f"{per_request['without']:,.0f} without flash machinery: "
+            f"{per_request['with'] - per_request['without']:,.0f} overhead"
+        )
     return 0
 
 
