@@ -81,14 +81,17 @@ class _Response:
 
     __slots__ = ("flash", "start", "status", "headers", "exc_info", "sent", "write")
 
+    # Set by start_response, and read only once status is set.
+    headers: list[tuple[str, str]]
+    exc_info: OptExcInfo | None
+    # The server's write(), if it gave one: set by commit (sent is True then).
+    write: Write | None
+
     def __init__(self, flash: Flash, start_response: StartResponse) -> None:
         self.flash = flash
         self.start = start_response
         self.status: str | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.exc_info: OptExcInfo | None = None
         self.sent = False  # whether the server has status and headers
-        self.write: Write | None = None  # the server's write(), if it gave one
 
     def start_response(
         self,
