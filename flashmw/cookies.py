@@ -82,7 +82,7 @@ def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
             if stop < 0:
                 stop = end
             value = header[after + 1 : stop].strip(_OWS)
-            if len(value) >= 2 and value[0] == value[-1] == '"':
+            if value[:1] == '"' and len(value) >= 2 and value[-1] == '"':
                 value = value[1:-1]
             found.append((full, value))
             at = header.find(name, stop)
