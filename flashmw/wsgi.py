@@ -46,26 +46,30 @@ def _environ_name(name: str) -> str:
     return _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
 
 
-class _EnvironHeaders:
-    """The request's headers, read from the WSGI environ by lower-case name."""
+class _EnvironHeaders(dict[str, Any]):
+    """A copy of the WSGI environ that reads the request's headers by lower-case name.
 
-    __slots__ = ("_environ",)
+    A copy, made before the flash goes into the environ: headers holding
+    the environ itself would make a reference cycle (environ, flash,
+    headers) that only the cyclic GC frees. Its :meth:`get` takes a header
+    name (``"sec-fetch-dest"``), not an environ key; it is the flash's
+    :class:`~flashmw.request.Headers` and nothing else.
+    """
 
-    def __init__(self, environ: WSGIEnvironment) -> None:
-        self._environ = environ
+    __slots__ = ()
 
-    def get(self, name: str) -> str | None:
+    def get(self, name: str) -> str | None:  # type: ignore[override]
         key = _ENVIRON_NAMES.get(name)
         if key is None:
             key = _ENVIRON_NAMES[name] = _environ_name(name)
-        value: str | None = self._environ.get(key)
+        value: str | None = dict.get(self, key)
         return value
 
     def present(self, names: frozenset[str]) -> bool:
         keys = _ENVIRON_SETS.get(names)
         if keys is None:
             keys = _ENVIRON_SETS[names] = frozenset(map(_environ_name, names))
-        return not self._environ.keys().isdisjoint(keys)
+        return not self.keys().isdisjoint(keys)
 
 
 class _Response:
@@ -205,10 +209,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     ) -> Iterable[bytes]:
         flash = Flash(
             self,
-            # A copy made before the flash goes into the environ: a headers
-            # object holding the environ itself would make a reference
-            # cycle (environ, flash, headers) that only the cyclic GC frees.
-            _EnvironHeaders(environ.copy()),
+            _EnvironHeaders(environ),
             environ.get("wsgi.url_scheme") == "https",
             environ.get("REQUEST_METHOD") == "HEAD",
         )
