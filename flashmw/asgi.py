@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
 from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
-from .state import Flash
+from .state import Flash, FlashCore
 from .store import (
     put_async,
     read_ahead,
@@ -73,7 +73,7 @@ class _ScopeHeaders:
         return found
 
 
-def _with_flash_headers(flash: Flash, message: Message) -> Message:
+def _with_flash_headers(flash: FlashCore, message: Message) -> Message:
     """Return the start message with the flash's ``Vary`` and ``Set-Cookie``."""
     # Apps may send lists, tuples or bytearrays; ASGI servers want bytes.
     headers = [
@@ -89,7 +89,7 @@ class _Sender:
 
     __slots__ = ("_flash", "_send", "_start_type", "_body_type", "_held", "_open")
 
-    def __init__(self, flash: Flash, send: Send, http: tuple[str, str]) -> None:
+    def __init__(self, flash: FlashCore, send: Send, http: tuple[str, str]) -> None:
         self._flash = flash
         self._send = send
         self._start_type, self._body_type = http
@@ -155,22 +155,26 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        flash = Flash(
+        core = FlashCore(
             self,
             _ScopeHeaders(scope),
             scope.get("scheme") in ("https", "wss"),
             scope.get("method") == "HEAD",
         )
+        # The Flash the app gets, around that core (Flash(...) would build
+        # the core itself, and reading it back is a slow attribute read).
+        flash = object.__new__(Flash)
+        flash._core = core
         store = cast("AsyncStore | None", self.store)
         if store is not None:
             # The flash API is sync: references are read before the app runs.
-            keys = read_ahead_keys(flash)
+            keys = read_ahead_keys(core)
             if keys:
-                read_ahead(flash, keys, await take_async(store, keys))
+                read_ahead(core, keys, await take_async(store, keys))
         if kind == "websocket":
-            flash._state()  # decode at connect: the handshake is the only request
+            core._state()  # decode at connect: the handshake is the only request
         scope[ENVIRON_KEY] = flash
-        sender = _Sender(flash, send, _HTTP if kind == "http" else _DENIAL)
+        sender = _Sender(core, send, _HTTP if kind == "http" else _DENIAL)
         app = self.app
         if (
             kind == "http"
@@ -184,14 +188,14 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         except BaseException:
             if store is not None:
                 # Nothing was shown: what the request took goes back.
-                restored(flash, await put_async(store, restore_work(flash)))
+                restored(core, await put_async(store, restore_work(core)))
             raise
         finally:
             current.reset(token)
         await sender.flush()
         if store is not None:
             # An app that sent no response showed nothing either.
-            restored(flash, await put_async(store, restore_work(flash)))
+            restored(core, await put_async(store, restore_work(core)))
 
     async def _endpoint_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the JSON endpoint (see :mod:`flashmw.endpoint`)."""
@@ -202,7 +206,7 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             endpoint=self.endpoint,
             method=scope.get("method", "GET"),
             path=scope.get("path", ""),
-            headers=flash._headers,
+            headers=flash._core._headers,
             body=await _read_body(receive),
         )
         headers = [

@@ -258,7 +258,7 @@ class FlashStorage(BaseStorage):
             return
         # Vary is merged; with htmx=True, the app's HX-* headers decide
         # whether the flash goes out in an HX-Trigger header.
-        headers = flash._with_headers(
+        headers = flash._core._with_headers(
             response.status_code,
             [
                 (name, value)

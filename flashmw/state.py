@@ -54,17 +54,15 @@ def _like(sample: AnyStr, text: str) -> AnyStr:
     return text
 
 
-class Flash:
-    """The flash state of one request, in two styles that share a lifecycle.
+class FlashCore:
+    """The state and the rules of one request's flash.
 
-    List style (Flask): :meth:`add` and :meth:`get_flashed_messages`.
-    Keyed style (PyView, Phoenix): :meth:`put`, :meth:`clear`, and mapping
-    or attribute reads (``flash["info"]``, ``flash.info``).
-
-    Nothing is decoded until the first call that needs the state. A value
-    read for display is *consumed*: it stays readable for the rest of this
-    request and is dropped from the browser by this request's response. A
-    value nobody read stays for a later request.
+    :class:`Flash`, the object apps get, holds one and delegates to it; the
+    adapters, the store and the transports work on this one directly. It is
+    a class of its own because :class:`Flash` has a ``__getattr__`` (for
+    ``flash.info``), and on CPython 3.11 that makes every attribute read
+    and method call on a ``Flash`` take the slow path: code here runs on
+    an object without one. Not a public API.
     """
 
     __slots__ = (
@@ -118,20 +116,10 @@ class Flash:
 
     @property
     def touched(self) -> bool:
-        """Whether this request has read or written flash state."""
         return self._loaded is not None
 
     @property
     def unseen(self) -> bool:
-        """Whether nobody will see this response as a page.
-
-        True for ``HEAD``, for speculative requests (prefetch, prerender,
-        preload: see :data:`flashmw.request.SPECULATIVE_HEADERS`) and for
-        sub-resources (``Sec-Fetch-Dest: image`` and the like). On such a
-        request every read is a peek: handlers and templates get the
-        stored messages, and nothing is consumed. A template may use it to
-        leave notices out of a prefetched page.
-        """
         unseen = self._unseen
         if unseen is None:
             mw = self._mw
@@ -219,14 +207,7 @@ class Flash:
 
     # -- list style -----------------------------------------------------
 
-    @_alters_data
     def add(self, message: Any, category: str = "message") -> None:
-        """Append ``message`` under ``category``; order is kept.
-
-        :raises TypeError: if the message or category cannot be stored.
-        :raises FlashOverflowError: with ``on_overflow="error"``, if the
-            flash would no longer fit in its cookies.
-        """
         messages = self._state()
         if self._sent:
             self._warn_lost()
@@ -248,14 +229,6 @@ class Flash:
         *,
         consume: bool = True,
     ) -> list[Any]:
-        """Return the list messages, oldest first, and consume them.
-
-        :param with_categories: return ``(category, message)`` tuples.
-        :param category_filter: return only these categories (a single
-            ``str`` names one). Unlike Flask, the messages filtered out are
-            not consumed: they wait for a request that asks for them.
-        :param consume: ``False`` peeks: nothing is consumed.
-        """
         messages = self._state()
         if category_filter:
             wanted = wanted_categories(category_filter)
@@ -270,15 +243,7 @@ class Flash:
 
     # -- keyed style ----------------------------------------------------
 
-    @_alters_data
     def put(self, key: str, value: Any) -> None:
-        """Set the value under ``key``, replacing any value it had.
-
-        :raises TypeError: if the key is not a ``str`` or the value cannot
-            be stored.
-        :raises FlashOverflowError: with ``on_overflow="error"``, if the
-            flash would no longer fit in its cookies.
-        """
         self._state()
         if self._sent:
             self._warn_lost()
@@ -298,16 +263,7 @@ class Flash:
             self._values = before
             raise
 
-    @_alters_data
     def clear(self, key: str | None = None) -> None:
-        """Remove the value under ``key``; with no key, remove everything.
-
-        Clearing everything removes every keyed value and every list message.
-        A key that is not set is ignored. A clear that removes something
-        also holds against values of that key (or, with no key, anything)
-        that overlapping requests which started earlier write later: see
-        "Concurrent requests" in the documentation.
-        """
         messages = self._state()
         if key is None:
             if messages or self._values:
@@ -317,9 +273,7 @@ class Flash:
         elif self._values.pop(key, None) is not None:
             self._marks[key] = self._stamp()
 
-    @_alters_data
     def keep(self) -> None:
-        """Keep everything this request consumes (before or after) for the next one."""
         self._state()
         self._kept = True
 
@@ -330,21 +284,12 @@ class Flash:
         return entry.value
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Return the value under ``key`` (consuming it), or ``default``."""
         self._state()
         entry = self._values.get(key)
         if entry is None:
             return default
         entry.consumed = self._read = True
         return entry.value
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names that are not methods or slots, so
-        # ``flash.info`` reads the key and a missing key is None: templates
-        # can write ``{% if flash.error %}``.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self.get(name)
 
     def __contains__(self, key: object) -> bool:
         self._state()
@@ -362,15 +307,12 @@ class Flash:
         return bool(self._state() or self._values)
 
     def keys(self) -> list[str]:
-        """Return the keys that hold a value (consumes nothing)."""
         return list(self)
 
     def values(self) -> list[Any]:
-        """Return every keyed value, consuming them all."""
         return [value for _, value in self.items()]
 
     def items(self) -> list[tuple[str, Any]]:
-        """Return every ``(key, value)`` pair, consuming them all."""
         self._state()
         for entry in self._values.values():
             entry.consumed = self._read = True
@@ -479,3 +421,149 @@ class Flash:
     def _consumes(self, status: int) -> bool:
         """Tell whether a response with ``status`` consumes what was read."""
         return not (self._kept or status >= 500 or status == 304 or self.unseen)
+
+
+class Flash:
+    """The flash state of one request, in two styles that share a lifecycle.
+
+    List style (Flask): :meth:`add` and :meth:`get_flashed_messages`.
+    Keyed style (PyView, Phoenix): :meth:`put`, :meth:`clear`, and mapping
+    or attribute reads (``flash["info"]``, ``flash.info``).
+
+    Nothing is decoded until the first call that needs the state. A value
+    read for display is *consumed*: it stays readable for the rest of this
+    request and is dropped from the browser by this request's response. A
+    value nobody read stays for a later request.
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(
+        self,
+        middleware: BaseFlashMiddleware[Any],
+        headers: Headers,
+        secure: bool,
+        head: bool = False,
+    ) -> None:
+        self._core = FlashCore(middleware, headers, secure, head)
+
+    @property
+    def touched(self) -> bool:
+        """Whether this request has read or written flash state."""
+        return self._core._loaded is not None
+
+    @property
+    def unseen(self) -> bool:
+        """Whether nobody will see this response as a page.
+
+        True for ``HEAD``, for speculative requests (prefetch, prerender,
+        preload: see :data:`flashmw.request.SPECULATIVE_HEADERS`) and for
+        sub-resources (``Sec-Fetch-Dest: image`` and the like). On such a
+        request every read is a peek: handlers and templates get the
+        stored messages, and nothing is consumed. A template may use it to
+        leave notices out of a prefetched page.
+        """
+        return self._core.unseen
+
+    # -- list style -----------------------------------------------------
+
+    @_alters_data
+    def add(self, message: Any, category: str = "message") -> None:
+        """Append ``message`` under ``category``; order is kept.
+
+        :raises TypeError: if the message or category cannot be stored.
+        :raises FlashOverflowError: with ``on_overflow="error"``, if the
+            flash would no longer fit in its cookies.
+        """
+        self._core.add(message, category)
+
+    def get_flashed_messages(
+        self,
+        with_categories: bool = False,
+        category_filter: Iterable[str] = (),
+        *,
+        consume: bool = True,
+    ) -> list[Any]:
+        """Return the list messages, oldest first, and consume them.
+
+        :param with_categories: return ``(category, message)`` tuples.
+        :param category_filter: return only these categories (a single
+            ``str`` names one). Unlike Flask, the messages filtered out are
+            not consumed: they wait for a request that asks for them.
+        :param consume: ``False`` peeks: nothing is consumed.
+        """
+        return self._core.get_flashed_messages(
+            with_categories, category_filter, consume=consume
+        )
+
+    # -- keyed style ----------------------------------------------------
+
+    @_alters_data
+    def put(self, key: str, value: Any) -> None:
+        """Set the value under ``key``, replacing any value it had.
+
+        :raises TypeError: if the key is not a ``str`` or the value cannot
+            be stored.
+        :raises FlashOverflowError: with ``on_overflow="error"``, if the
+            flash would no longer fit in its cookies.
+        """
+        self._core.put(key, value)
+
+    @_alters_data
+    def clear(self, key: str | None = None) -> None:
+        """Remove the value under ``key``; with no key, remove everything.
+
+        Clearing everything removes every keyed value and every list message.
+        A key that is not set is ignored. A clear that removes something
+        also holds against values of that key (or, with no key, anything)
+        that overlapping requests which started earlier write later: see
+        "Concurrent requests" in the documentation.
+        """
+        self._core.clear(key)
+
+    @_alters_data
+    def keep(self) -> None:
+        """Keep everything this request consumes (before or after) for the next one."""
+        self._core.keep()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._core[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value under ``key`` (consuming it), or ``default``."""
+        return self._core.get(key, default)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not methods or slots, so
+        # ``flash.info`` reads the key and a missing key is None: templates
+        # can write ``{% if flash.error %}``.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._core.get(name)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._core
+
+    def __len__(self) -> int:
+        return len(self._core)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._core)
+
+    def __bool__(self) -> bool:
+        return bool(self._core)
+
+    def keys(self) -> list[str]:
+        """Return the keys that hold a value (consumes nothing)."""
+        return self._core.keys()
+
+    def values(self) -> list[Any]:
+        """Return every keyed value, consuming them all."""
+        return self._core.values()
+
+    def items(self) -> list[tuple[str, Any]]:
+        """Return every ``(key, value)`` pair, consuming them all."""
+        return self._core.items()
+
+    def __repr__(self) -> str:
+        return repr(self._core)

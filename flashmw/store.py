@@ -61,7 +61,7 @@ from .layout import (
 
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
-    from .state import Flash
+    from .state import FlashCore
 
 logger = logging.getLogger("flashmw")
 
@@ -314,7 +314,7 @@ class Session:
 
     __slots__ = ("flash", "ahead", "changes")
 
-    def __init__(self, flash: Flash) -> None:
+    def __init__(self, flash: FlashCore) -> None:
         self.flash = flash
         self.ahead: dict[str, bytes | None] | None = None  # read ahead (ASGI)
         self.changes: Changes | None = None  # the response's, once stored
@@ -348,7 +348,7 @@ class Work:
         return [*self.puts, *self.put_backs]
 
 
-def plan(flash: Flash, consume: bool) -> Work:
+def plan(flash: FlashCore, consume: bool) -> Work:
     """Plan a response with the store: what to set, delete and store."""
     mw = flash._mw
     changes = flash._plan(consume=consume, store=True)
@@ -373,7 +373,7 @@ def _left(mw: BaseFlashMiddleware[Any], cookie: Stored, now: float) -> int:
     return max(1, math.ceil(mw.max_age - (now - written)))
 
 
-def finish(flash: Flash, work: Work, errors: Sequence[Exception | None]) -> Changes:
+def finish(flash: FlashCore, work: Work, errors: Sequence[Exception | None]) -> Changes:
     """Settle the response's cookies once its values were stored (or not)."""
     session = flash._store
     assert session is not None
@@ -401,7 +401,7 @@ def finish(flash: Flash, work: Work, errors: Sequence[Exception | None]) -> Chan
     return changes
 
 
-def restore_work(flash: Flash) -> list[Put]:
+def restore_work(flash: FlashCore) -> list[Put]:
     """Return the values to put back when a request fails before its response.
 
     Nothing was shown then: everything taken goes back.
@@ -419,7 +419,7 @@ def restore_work(flash: Flash) -> list[Put]:
     ]
 
 
-def restored(flash: Flash, errors: Sequence[Exception | None]) -> None:
+def restored(flash: FlashCore, errors: Sequence[Exception | None]) -> None:
     """Log what a failed request could not put back."""
     lost = [error for error in errors if error is not None]
     if lost:
@@ -432,7 +432,7 @@ def restored(flash: Flash, errors: Sequence[Exception | None]) -> None:
         )
 
 
-def changes_for(flash: Flash, consume: bool) -> Changes:
+def changes_for(flash: FlashCore, consume: bool) -> Changes:
     """Return the response's changes with a store, settling them if need be.
 
     A sync store is called here (WSGI, Django); an async one was settled by
@@ -448,7 +448,7 @@ def changes_for(flash: Flash, consume: bool) -> Changes:
     return finish(flash, work, put(cast(Store, flash._mw.store), work.all))
 
 
-def read_ahead_keys(flash: Flash) -> list[str]:
+def read_ahead_keys(flash: FlashCore) -> list[str]:
     """Return the keys an ASGI request reads before its app runs.
 
     The flash API is synchronous and an async store must be awaited, so a
@@ -473,7 +473,7 @@ def read_ahead_keys(flash: Flash) -> list[str]:
 
 
 def read_ahead(
-    flash: Flash, keys: Sequence[str], blobs: Sequence[bytes | None]
+    flash: FlashCore, keys: Sequence[str], blobs: Sequence[bytes | None]
 ) -> None:
     """Load the flash of an ASGI request with what was read ahead."""
     session = flash._store
@@ -551,7 +551,7 @@ async def put_async(store: AsyncStore, puts: Sequence[Put]) -> list[Exception | 
     return errors
 
 
-async def settle_async(flash: Flash, status: int) -> None:
+async def settle_async(flash: FlashCore, status: int) -> None:
     """Store what an ASGI response needs before its headers are built."""
     if flash._store is None or flash._store.changes is not None:
         return

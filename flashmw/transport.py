@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, AnyStr
 from markupsafe import Markup
 
 if TYPE_CHECKING:
-    from .state import Flash
+    from .state import Flash, FlashCore
 
 logger = logging.getLogger("flashmw")
 
@@ -152,7 +152,7 @@ def dumps(document: Any) -> str:
 
 def take_pending(flash: Flash) -> dict[str, Any]:
     """Return the pending state in the transport's JSON shape and consume it."""
-    messages, values = flash._pending()
+    messages, values = flash._core._pending()
     document = state_json(messages, values)
     flash.get_flashed_messages()
     flash.items()
@@ -197,7 +197,7 @@ def _like(sample: AnyStr, text: str) -> AnyStr:
 
 
 def with_trigger(
-    flash: Flash, status: int, headers: list[tuple[AnyStr, AnyStr]], sample: AnyStr
+    flash: FlashCore, status: int, headers: list[tuple[AnyStr, AnyStr]], sample: AnyStr
 ) -> list[tuple[AnyStr, AnyStr]]:
     """Deliver the pending flash in ``HX-Trigger`` when the rules allow.
 

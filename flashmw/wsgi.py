@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
 from .endpoint import MAX_BODY_BYTES, is_endpoint, respond
-from .state import Flash
+from .state import Flash, FlashCore
 from .store import put, restore_work, restored
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class _Response:
     the call returns), and both get the same answer this way.
     """
 
-    __slots__ = ("flash", "start", "status", "headers", "exc_info", "sent", "write")
+    __slots__ = ("core", "start", "status", "headers", "exc_info", "sent", "write")
 
     # Set by start_response, and read only once status is set.
     headers: list[tuple[str, str]]
@@ -91,8 +91,8 @@ class _Response:
     # The server's write(), if it gave one: set by commit (sent is True then).
     write: Write | None
 
-    def __init__(self, flash: Flash, start_response: StartResponse) -> None:
-        self.flash = flash
+    def __init__(self, core: FlashCore, start_response: StartResponse) -> None:
+        self.core = core
         self.start = start_response
         self.status: str | None = None
         self.sent = False  # whether the server has status and headers
@@ -127,8 +127,8 @@ class _Response:
         if self.status is None:
             raise AssertionError("the application sent a body before start_response")
         headers = self.headers
-        if self.flash._commit():
-            headers = self.flash._with_headers(
+        if self.core._commit():
+            headers = self.core._with_headers(
                 _status_code(self.status), headers, "Vary", "Set-Cookie"
             )
         exc_info, self.exc_info = self.exc_info, None
@@ -139,10 +139,13 @@ class _Response:
 class _Body:
     """The app's body, run to its first bytes before the app call returns."""
 
-    __slots__ = ("_closed", "_first", "_iterable", "_iterator", "_response")
+    __slots__ = ("_closed", "_first", "_flash", "_iterable", "_iterator", "_response")
 
-    def __init__(self, response: _Response, iterable: Iterable[bytes]) -> None:
+    def __init__(
+        self, response: _Response, iterable: Iterable[bytes], flash: Flash
+    ) -> None:
         self._response = response
+        self._flash = flash  # for current_flash() while the body runs
         self._iterable = iterable
         self._iterator: Iterator[bytes] = iter(())
         self._first: bytes | None = None
@@ -181,7 +184,7 @@ class _Body:
             return first
         # A streaming body runs after the app returned: current_flash()
         # must work inside it too.
-        token = current.set(self._response.flash)
+        token = current.set(self._flash)
         try:
             return next(self._iterator)
         finally:
@@ -207,14 +210,18 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        flash = Flash(
+        core = FlashCore(
             self,
             _EnvironHeaders(environ),
             environ.get("wsgi.url_scheme") == "https",
             environ.get("REQUEST_METHOD") == "HEAD",
         )
+        # The Flash the app gets, around that core (Flash(...) would build
+        # the core itself, and reading it back is a slow attribute read).
+        flash = object.__new__(Flash)
+        flash._core = core
         environ[ENVIRON_KEY] = flash
-        response = _Response(flash, start_response)
+        response = _Response(core, start_response)
         app = self.app
         if self.endpoint is not None and is_endpoint(
             self.endpoint, environ.get("PATH_INFO", "")
@@ -228,14 +235,14 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
                 if not response.sent and response.status is not None:
                     response.commit()
                 return body
-            streamed = _Body(response, body)
+            streamed = _Body(response, body, flash)
             streamed.start()
             return streamed
         except BaseException:
-            if flash._store is not None:
+            if core._store is not None:
                 # Nothing was shown: what the request took goes back.
-                puts = restore_work(flash)
-                restored(flash, put(cast("Store", self.store), puts))
+                puts = restore_work(core)
+                restored(core, put(cast("Store", self.store), puts))
             raise
         finally:
             current.reset(token)
@@ -251,7 +258,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             endpoint=self.endpoint,
             method=environ.get("REQUEST_METHOD", "GET"),
             path=environ.get("PATH_INFO", ""),
-            headers=flash._headers,
+            headers=flash._core._headers,
             body=_read_body(environ),
         )
         status = f"{reply.status} {HTTPStatus(reply.status).phrase}"

@@ -505,7 +505,7 @@ def test_an_async_store_outside_the_adapter_leaves_references_waiting(
         flash = Flash(harness.app, HeaderDict(cookie=jar), secure=False)
         with caplog.at_level(logging.WARNING, logger="flashmw"):
             assert flash.get_flashed_messages() == ["Small."]
-            headers = flash._with_headers(200, [], "Vary", "Set-Cookie")
+            headers = flash._core._with_headers(200, [], "Vary", "Set-Cookie")
         assert caplog.records == []
         assert db.dbsize() == 1  # never taken
         set_cookies = [value for name, value in headers if name == "Set-Cookie"]

@@ -84,16 +84,16 @@ def test_plan_messages_is_plan_general(
         for category, text in request:
             flash.add(text, category)
         if request:
-            header = _cookie_header(flash._set_cookies(200), header)
+            header = _cookie_header(flash._core._set_cookies(200), header)
     flash = Flash(mw, HeaderDict(cookie=header), False)
-    flash._state()
+    flash._core._state()
     for categories, consume in reads:
         flash.get_flashed_messages(category_filter=categories, consume=consume)
     for category, text in adds:
         flash.add(text, category)
     if kept:
         flash.keep()
-    loaded = flash._loaded
+    loaded = flash._core._loaded
     assert loaded is not None
     # A request that only read draws a write id for its mark cookie: the
     # same one for both routes, so that their cookies compare.
@@ -102,15 +102,15 @@ def test_plan_messages_is_plan_general(
             general = layout.plan_general(
                 mw,
                 loaded,
-                messages=flash._messages,
-                values=flash._values,
-                marks=flash._marks,
+                messages=flash._core._messages,
+                values=flash._core._values,
+                marks=flash._core._marks,
                 consume=consume,
-                write_id=flash._write or "",
+                write_id=flash._core._write or "",
                 now=NOW,
                 https=False,
             )
-            assert _summary(flash._plan(consume=consume)) == _summary(general)
+            assert _summary(flash._core._plan(consume=consume)) == _summary(general)
 
 
 _json_texts = st.one_of(
@@ -248,7 +248,7 @@ def test_plain_data_takes_the_default_serializer_only() -> None:
     flash = Flash(mw, HeaderDict({}), secure=False)
     flash.add("Saved.", "info")
     seen.clear()
-    flash._set_cookies(200)
+    flash._core._set_cookies(200)
     assert seen
     assert seen[-1][0] == [["info", "Saved."]]
     plain = _middleware()
@@ -257,7 +257,7 @@ def test_plain_data_takes_the_default_serializer_only() -> None:
     with mock.patch.object(
         values.TaggedJSONSerializer, "dumps", side_effect=AssertionError
     ):
-        assert len(flash._set_cookies(200)) == 1
+        assert len(flash._core._set_cookies(200)) == 1
 
 
 @given(
@@ -310,7 +310,7 @@ def test_resolve_messages_is_resolve_general(
         for category, text in request:
             flash.add(text, category)
         if request:
-            header = _cookie_header(flash._set_cookies(200), header)
+            header = _cookie_header(flash._core._set_cookies(200), header)
     found = _decoded(mw, header)
     order.shuffle(found)  # a browser sends cookies in any order
     fast = layout.resolve_messages(found, int(NOW * 1000) - max_age * 1000)

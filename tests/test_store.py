@@ -728,7 +728,7 @@ def test_a_flash_written_outside_the_asgi_adapter_stays_inline(
     flash.add("x" * 5000)
     flash.add("Small.")
     with caplog.at_level(logging.WARNING, logger="flashmw"):
-        headers = flash._with_headers(200, [], "Vary", "Set-Cookie")
+        headers = flash._core._with_headers(200, [], "Vary", "Set-Cookie")
     assert "dropped the 1 oldest" in caplog.text
     (set_cookie,) = [v for n, v in headers if n == "Set-Cookie"]
     state = read_flash(mw, [("Set-Cookie", set_cookie)])
