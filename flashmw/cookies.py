@@ -39,8 +39,10 @@ def find_cookie_values(header: str, name: str) -> list[str]:
 
 #: Longest suffix a flash cookie name may have after ``name.``.
 MAX_SUFFIX = 32
-# A run of the characters of the part after "name." (base64url).
-_SUFFIX_RUN = re.compile(f"[0-9a-zA-Z_-]{{0,{MAX_SUFFIX + 1}}}")
+# What may follow the name in a pair that counts: an optional ".suffix"
+# (base64url, group 1), SP/HTAB, then "=". A longer suffix matches nothing:
+# the character after the 32nd is neither SP/HTAB nor "=".
+_TAIL = re.compile(f"(\\.[0-9a-zA-Z_-]{{1,{MAX_SUFFIX}}})?[ \\t]*=")
 
 
 def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
@@ -56,38 +58,23 @@ def find_cookies(header: str, name: str) -> list[tuple[str, str]]:
     # unrelated cookies, and only a pair whose name is exactly ours, with
     # nothing but SP/HTAB around it, counts.
     found: list[tuple[str, str]] = []
-    end = len(header)
     at = header.find(name)
     while at >= 0:
         before = at - 1
         while before >= 0 and header[before] in _OWS:
             before -= 1
-        after = at + len(name)
-        if after < end and header[after] == ".":
-            # Up to one character past the longest suffix, so that a longer
-            # one is seen and refused.
-            run = _SUFFIX_RUN.match(header, after + 1)
-            stop = run.end() if run else after + 1  # the pattern matches ""
-            if stop == after + 1 or stop - after - 1 > MAX_SUFFIX:
-                at = header.find(name, at + 1)
-                continue
-            after = stop
-        full = header[at:after]
-        while after < end and header[after] in _OWS:
-            after += 1
-        if (before < 0 or header[before] == ";") and (
-            after < end and header[after] == "="
-        ):
-            stop = header.find(";", after)
-            if stop < 0:
-                stop = end
-            value = header[after + 1 : stop].strip(_OWS)
-            if value[:1] == '"' and len(value) >= 2 and value[-1] == '"':
-                value = value[1:-1]
-            found.append((full, value))
-            at = header.find(name, stop)
-        else:
+        tail = _TAIL.match(header, at + len(name))
+        if tail is None or (before >= 0 and header[before] != ";"):
             at = header.find(name, at + 1)
+            continue
+        stop = header.find(";", tail.end())
+        if stop < 0:
+            stop = len(header)
+        value = header[tail.end() : stop].strip(_OWS)
+        if value[:1] == '"' and len(value) >= 2 and value[-1] == '"':
+            value = value[1:-1]
+        found.append((name + (tail[1] or ""), value))
+        at = header.find(name, stop)
     return found
 
 

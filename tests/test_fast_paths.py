@@ -6,14 +6,15 @@ import hashlib
 import hmac
 import json
 import random
+import re
 from typing import Any
 from unittest import mock
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashmw import FlashMiddleware, layout, signing, values
-from flashmw.cookies import find_cookies
+from flashmw.cookies import MAX_SUFFIX, find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
 
@@ -324,3 +325,75 @@ def _decoded(mw: FlashMiddleware, header: str) -> list[layout.Stored]:
         layout.decode(mw, name, value, NOW)
         for name, value in find_cookies(header, mw.cookie_name)
     ]
+
+
+# find_cookies before its tail regex, kept as the reference for the test below.
+_OWS = " \t"
+_SUFFIX_RUN = re.compile(f"[0-9a-zA-Z_-]{{0,{MAX_SUFFIX + 1}}}")
+
+
+def _scanned(header: str, name: str) -> list[tuple[str, str]]:
+    """find_cookies as it was before its tail regex: the reference."""
+    found: list[tuple[str, str]] = []
+    end = len(header)
+    at = header.find(name)
+    while at >= 0:
+        before = at - 1
+        while before >= 0 and header[before] in _OWS:
+            before -= 1
+        after = at + len(name)
+        if after < end and header[after] == ".":
+            # Up to one character past the longest suffix, so that a longer
+            # one is seen and refused.
+            run = _SUFFIX_RUN.match(header, after + 1)
+            stop = run.end() if run else after + 1  # the pattern matches ""
+            if stop == after + 1 or stop - after - 1 > MAX_SUFFIX:
+                at = header.find(name, at + 1)
+                continue
+            after = stop
+        full = header[at:after]
+        while after < end and header[after] in _OWS:
+            after += 1
+        if (before < 0 or header[before] == ";") and (
+            after < end and header[after] == "="
+        ):
+            stop = header.find(";", after)
+            if stop < 0:
+                stop = end
+            value = header[after + 1 : stop].strip(_OWS)
+            if value[:1] == '"' and len(value) >= 2 and value[-1] == '"':
+                value = value[1:-1]
+            found.append((full, value))
+            at = header.find(name, stop)
+        else:
+            at = header.find(name, at + 1)
+    return found
+
+
+_cookie_pieces = st.sampled_from(
+    [
+        "flash",
+        ".",
+        ".a",
+        ".Ab-_9",
+        "." + "x" * (MAX_SUFFIX - 1),
+        "." + "x" * MAX_SUFFIX,
+        "." + "x" * (MAX_SUFFIX + 1),
+        "x",
+        "=",
+        ";",
+        " ",
+        "\t",
+        "\u00a0",
+        '"',
+        "v",
+        ",",
+    ]
+)
+
+
+@settings(max_examples=1000)
+@given(st.lists(_cookie_pieces, max_size=20), st.sampled_from(["flash", "a.b", "f+"]))
+def test_find_cookies_is_the_scanner(pieces: list[str], name: str) -> None:
+    header = "".join(pieces).replace("flash", name)
+    assert find_cookies(header, name) == _scanned(header, name)
