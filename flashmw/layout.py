@@ -35,7 +35,8 @@ from __future__ import annotations
 import binascii
 import itertools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import FlashOverflowError
@@ -45,6 +46,7 @@ from .values import TaggedJSONSerializer, text_pairs_json
 if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
 
+_NO_READS: Mapping[tuple[str, int, str], int] = MappingProxyType({})
 #: Kinds of cookie: the list messages of one write, keyed values, marks.
 MESSAGES, VALUES, MARKS = "m", "v", "x"
 _KINDS = (MESSAGES, VALUES, MARKS)
@@ -135,8 +137,9 @@ class Stored:
         self.size = size  # bytes it takes in the Cookie header
         self.legacy = legacy  # a part of a flashmw 0.1 cookie
         self.entries: list[Entry] = []
-        self.marks: list[Mark] = []
-        self.reads: dict[Read, int] = {}  # read mark: the second it was made
+        # Only a mark cookie has marks (see decode): the others share empties.
+        self.marks: Sequence[Mark] = ()
+        self.reads: Mapping[Read, int] = _NO_READS  # read mark: second made
 
 
 class Loaded:
@@ -216,15 +219,19 @@ def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Sto
     if kind == MARKS:
         if len(stamps) != len(entries):
             raise ValueError("payload is not a flash cookie")
+        marks: list[Mark] = []
+        reads: dict[Read, int] = {}
+        stored.marks = marks
+        stored.reads = reads
         for item, stamp in zip(entries, stamps, strict=True):
             target, flag = _pair(item)
             *full, made = _stamp(stamp, 4)
             if type(made) is not int or flag not in (_KEY, _EVERYTHING, _READ):
                 raise ValueError("malformed mark")
             if flag == _READ:
-                stored.reads[(target, full[0], full[1])] = made
+                reads[(target, full[0], full[1])] = made
             else:
-                stored.marks.append((None if flag else target, _triple(full), made))
+                marks.append((None if flag else target, _triple(full), made))
         return stored
     try:
         written, seqs = stamps
