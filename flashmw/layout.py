@@ -36,6 +36,7 @@ import binascii
 import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .base import BaseFlashMiddleware
 
 _NO_READS: Mapping[tuple[str, int, str], int] = MappingProxyType({})
+_NO_WRITES: frozenset[tuple[int, str]] = frozenset()
 #: Kinds of cookie: the list messages of one write, keyed values, marks.
 MESSAGES, VALUES, MARKS = "m", "v", "x"
 _KINDS = (MESSAGES, VALUES, MARKS)
@@ -172,7 +174,7 @@ class Loaded:
         # References to a store whose entries this request could not read
         # (see flashmw.store): kept as they are, and counted in the limits.
         self.waiting: list[Stored] = []
-        self.held: set[tuple[int, str]] = set()  # the writes of those references
+        self.held: AbstractSet[tuple[int, str]] = _NO_WRITES  # those references' writes
         # Whether every cookie read is one of list messages in this layout
         # (no marks, keyed values, references or 0.1 cookie).
         self.plain = True
@@ -326,7 +328,7 @@ def _pairs_document(document: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
 
 
 def resolve(
-    stored: Iterable[Stored],
+    stored: list[Stored],
     max_age_ms: int,
     now_ms: int,
     waiting: Iterable[Stamp] = (),
@@ -339,7 +341,7 @@ def resolve(
     :param waiting: the stamps of references to a store whose entries this
         request could not read: their read marks are kept.
     """
-    items = list(stored)
+    items = stored
     if not waiting:
         for cookie in items:
             if cookie.kind != MESSAGES:
