@@ -226,7 +226,6 @@ class FlashCore:
         self,
         with_categories: bool = False,
         category_filter: Iterable[str] = (),
-        *,
         consume: bool = True,
     ) -> list[Any]:
         messages = self._state()
@@ -493,7 +492,7 @@ class Flash:
         :param consume: ``False`` peeks: nothing is consumed.
         """
         return self._core.get_flashed_messages(
-            with_categories, category_filter, consume=consume
+            with_categories, category_filter, consume
         )
 
     # -- keyed style ----------------------------------------------------
