@@ -115,10 +115,6 @@ class FlashCore:
     # -- loading --------------------------------------------------------
 
     @property
-    def touched(self) -> bool:
-        return self._loaded is not None
-
-    @property
     def unseen(self) -> bool:
         unseen = self._unseen
         if unseen is None:
