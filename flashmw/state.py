@@ -47,6 +47,10 @@ def _text(value: str | bytes) -> str:
     return value if isinstance(value, str) else value.decode("latin-1")
 
 
+# "Cookie" as a str or as bytes, by the type of the header names in use.
+_COOKIE: dict[type, Any] = {str: "Cookie", bytes: b"Cookie"}
+
+
 def _like(sample: AnyStr, text: str) -> AnyStr:
     """Return ``text`` as the same type as ``sample`` (latin-1 for bytes)."""
     if isinstance(sample, bytes):
@@ -383,7 +387,7 @@ class FlashCore:
             else:
                 out.append(header)
         if not varies:
-            out.append((vary_name, _like(vary_name, "Cookie")))
+            out.append((vary_name, _COOKIE[type(vary_name)]))
         else:
             merged = merged_vary(varies)
             if merged is None:
