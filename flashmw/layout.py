@@ -341,14 +341,13 @@ def resolve(
     :param waiting: the stamps of references to a store whose entries this
         request could not read: their read marks are kept.
     """
-    items = stored
     if not waiting:
-        for cookie in items:
+        for cookie in stored:
             if cookie.kind != MESSAGES:
                 break
         else:
-            return resolve_messages(items, now_ms - max_age_ms)
-    return resolve_general(items, max_age_ms, now_ms, waiting)
+            return resolve_messages(stored, now_ms - max_age_ms)
+    return resolve_general(stored, max_age_ms, now_ms, waiting)
 
 
 def resolve_messages(items: list[Stored], oldest: int) -> Loaded:
@@ -783,22 +782,23 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
     data = None
     if type(mw.serializer) is TaggedJSONSerializer and out.kind != MARKS:
         data = plain_data(out)
-    if data is not None:
-        out.value = mw._signer.sign(data, now)
-        out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
-        return
-    document = _document(out)
+    if data is None:
+        data = _dumps(mw, out)
+    out.value = mw._signer.sign(data, now)
+    out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+
+
+def _dumps(mw: BaseFlashMiddleware[Any], out: Out) -> bytes:
+    """Encode ``out``'s document with the middleware's serializer."""
     try:
-        data = mw.serializer.dumps(document)
+        return mw.serializer.dumps(_document(out))
     except Exception:  # noqa: BLE001 (any serializer's error)
         # Leave out, with a WARNING each, the entries that no longer encode;
         # once is enough: what is left encodes one by one.
         pairs = [(e.name, e.value) for e in out.entries]
         kept = {id(value) for _, value in mw._encodable(pairs)}
         out.entries = [e for e in out.entries if id(e.value) in kept]
-        data = mw.serializer.dumps(_document(out))
-    out.value = mw._signer.sign(data, now)
-    out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+        return mw.serializer.dumps(_document(out))
 
 
 def _document(out: Out) -> list[Any]:

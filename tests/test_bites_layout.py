@@ -92,16 +92,13 @@ def test_a_malformed_stamp_reads_as_empty(
 
 
 def _keys_of(items: list[Any]) -> Any:
-    """A tagged dict whose keys, in order, are ``items`` (lists as tuples).
+    """A JSON object as long as ``items``, whose keys are two-letter text.
 
-    Iterating it yields what iterating ``items`` yields, so only a type
-    check tells it from the list it stands in for.
+    Iterating it yields as many items as iterating ``items`` does, and a
+    two-letter key even unpacks into a pair: only a type check tells it
+    from the list it stands in for.
     """
-
-    def key(item: Any) -> Any:
-        return {" t": [key(i) for i in item]} if type(item) is list else item
-
-    return {" di": [[key(item), index] for index, item in enumerate(items)]}
+    return {f"{chr(97 + index)}{chr(97 + index)}": index for index in range(len(items))}
 
 
 @pytest.mark.parametrize(
@@ -112,8 +109,9 @@ def test_a_dict_that_iterates_like_the_list_reads_as_empty(
     harness: Harness, clock: FakeClock, position: str
 ) -> None:
     # A document signed with the server's key, the right shape in all but
-    # the type of one container: a dict whose keys are that container's
-    # items. Unpacking alone would take it; it reads as empty.
+    # the type of one container: an object of the same length. Unpacking
+    # alone would take some of them (a two-letter key as an entry is the
+    # pair ("a", "a")); every one reads as empty.
     written: Any = [now_ms(clock), WRITE]
     seqs: Any = [1]
     entries: Any = [["message", "hi"]]
@@ -181,6 +179,15 @@ def test_decode_refuses_a_number_for_a_list_with_a_value_error(
     mw = harness.app
     value = mw._signer.sign(json.dumps(parts["document"]).encode(), mw._clock())
     with pytest.raises(ValueError, match=r"payload|stamp"):
+        layout.decode(mw, "flash.abc", value, mw._clock())
+
+
+def test_decode_refuses_a_number_for_a_mark_cookies_stamps(harness: Harness) -> None:
+    # The same contract for a mark cookie, whose stamps are one per entry.
+    mw = harness.app
+    document = [[["", 1]], [["x", ["abc", 5]]]]
+    value = mw._signer.sign(json.dumps(document).encode(), mw._clock())
+    with pytest.raises(ValueError, match=r"not a flash cookie"):
         layout.decode(mw, "flash.abc", value, mw._clock())
 
 
