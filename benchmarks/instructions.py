@@ -75,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions")
     parser.add_argument("--contestant", default="flashmw-wsgi")
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
+        help="count only this scenario (repeatable; default: all)",
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -84,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
-    for scenario in SCENARIOS:
+    for scenario in args.scenario or SCENARIOS:
         per_request = {}
         for app in ("with", "without"):
             once = _instructions(args.contestant, scenario, args.count, app)

@@ -43,7 +43,7 @@ class _ScopeHeaders:
     cookies above all) over several fields, which are read as one.
     """
 
-    __slots__ = ("_fields", "_map")
+    __slots__ = ("_fields", "_map", "_scheme", "_method")
 
     def __init__(self, scope: Scope) -> None:
         # The fields, not the scope: the flash goes into the scope, and a
@@ -51,6 +51,10 @@ class _ScopeHeaders:
         # (scope, flash, headers) that only the cyclic GC frees.
         self._fields: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
         self._map: dict[str, str] | None = None
+        # The pseudo-headers, as HTTP/2 has them (a websocket's method is
+        # GET, and "wss" is "https").
+        self._scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+        self._method: str = scope.get("method") or "GET"
 
     def get(self, name: str) -> str | None:
         return self._headers().get(name)
@@ -61,7 +65,7 @@ class _ScopeHeaders:
     def _headers(self) -> dict[str, str]:
         found = self._map
         if found is None:
-            found = self._map = {}
+            found = self._map = {":scheme": self._scheme, ":method": self._method}
             # Latin-1 maps every byte, so nothing here can fail.
             for raw_name, raw_value in self._fields:
                 key = bytes(raw_name).decode("latin-1").lower()
@@ -155,12 +159,7 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        core = FlashCore(
-            self,
-            _ScopeHeaders(scope),
-            scope.get("scheme") in ("https", "wss"),
-            scope.get("method") == "HEAD",
-        )
+        core = FlashCore(self, _ScopeHeaders(scope))
         # The Flash the app gets, around that core (Flash(...) would build
         # the core itself, and reading it back is a slow attribute read).
         flash = object.__new__(Flash)

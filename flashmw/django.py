@@ -206,13 +206,11 @@ class FlashStorage(BaseStorage):
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
-        # request.META is a WSGI environ (ASGIRequest builds one too).
-        self._flash = Flash(
-            _current_options(),
-            _EnvironHeaders(request.META),
-            request.is_secure(),
-            request.method == "HEAD",
-        )
+        # request.META is a WSGI environ (ASGIRequest builds one too), read
+        # from a copy; the scheme is Django's (SECURE_PROXY_SSL_HEADER).
+        headers = _EnvironHeaders(request.META)
+        headers["wsgi.url_scheme"] = "https" if request.is_secure() else "http"
+        self._flash = Flash(_current_options(), headers)
         # Messages added in this request and then iterated: gone from the
         # queue, yet still to be stored if nothing consumes them (an unseen
         # request, or used set back to False).

@@ -55,13 +55,21 @@ SUBRESOURCE_DESTINATIONS: frozenset[str] = frozenset(
 
 
 class Headers(Protocol):
-    """Read access to a request's headers, as each adapter provides it."""
+    """Read access to a request's headers, as each adapter provides it.
+
+    The request's scheme and method are read as HTTP/2 sends them, as the
+    pseudo-headers ``:scheme`` (``"https"`` for a request over TLS, a
+    secure websocket included) and ``:method``: the flash asks for them
+    only when a rule needs them, so a request that never touches its flash
+    never reads them.
+    """
 
     def get(self, name: str) -> str | None:
         """Return the header called ``name`` (lower case), or ``None``.
 
         Repeated headers come back joined with ``", "`` (``"; "`` for
-        ``cookie``); bytes are decoded as latin-1.
+        ``cookie``); bytes are decoded as latin-1. ``":scheme"`` and
+        ``":method"`` give the request's scheme and method.
         """
 
     def present(self, names: frozenset[str]) -> bool:

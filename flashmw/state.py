@@ -73,7 +73,6 @@ class FlashCore:
         "_mw",
         "_headers",
         "_secure",
-        "_head",
         "_unseen",
         "_loaded",
         "_messages",
@@ -93,22 +92,17 @@ class FlashCore:
     _values: dict[str, Entry]  # visible keyed values
     _marks: dict[str | None, Stamp]  # clear() calls, by key (None: all)
     _ms: int  # when this request first touched its flash, in milliseconds
+    _secure: bool  # whether it came over https (read with the cookies)
     _write: str | None  # this request's write id, made on the first write
     _seq: int
     _read: bool  # whether any entry was consumed (see _set_cookies)
     _store: Session | None
 
-    def __init__(
-        self,
-        middleware: BaseFlashMiddleware[Any],
-        headers: Headers,
-        secure: bool,
-        head: bool = False,
-    ) -> None:
+    def __init__(self, middleware: BaseFlashMiddleware[Any], headers: Headers) -> None:
         self._mw = middleware
+        # Also the request's scheme and method, read only when a rule needs
+        # them (see flashmw.request.Headers): most requests never ask.
         self._headers = headers
-        self._secure = secure
-        self._head = head
         self._unseen: bool | None = None
         self._kept = False
         self._loaded = None
@@ -123,7 +117,7 @@ class FlashCore:
         unseen = self._unseen
         if unseen is None:
             mw = self._mw
-            unseen = self._unseen = self._head or is_unseen(
+            unseen = self._unseen = self._headers.get(":method") == "HEAD" or is_unseen(
                 self._headers, mw._speculative, mw._destinations, mw._watched
             )
         return unseen
@@ -142,6 +136,7 @@ class FlashCore:
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
         self._ms = max(int(now * 1000), loaded.newest + 1)
+        self._secure = self._headers.get(":scheme") == "https"
         # Nothing reads them from the Loaded again: this request's own.
         self._messages = loaded.messages
         self._values = loaded.values
@@ -189,6 +184,7 @@ class FlashCore:
         )
         self._loaded = Loaded()
         self._ms = int(self._mw._clock() * 1000)
+        self._secure = self._headers.get(":scheme") == "https"
         self._messages = []
         self._values = {}
         self._marks = {}
@@ -437,14 +433,8 @@ class Flash:
 
     __slots__ = ("_core",)
 
-    def __init__(
-        self,
-        middleware: BaseFlashMiddleware[Any],
-        headers: Headers,
-        secure: bool,
-        head: bool = False,
-    ) -> None:
-        self._core = FlashCore(middleware, headers, secure, head)
+    def __init__(self, middleware: BaseFlashMiddleware[Any], headers: Headers) -> None:
+        self._core = FlashCore(middleware, headers)
 
     @property
     def touched(self) -> bool:

@@ -34,8 +34,12 @@ def _status_code(status: str) -> int:
 # The two headers PEP 3333 keeps without the HTTP_ prefix.
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 # "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name; the
-# unprefixed two are there from the start.
-_ENVIRON_NAMES: dict[str, str] = dict(_UNPREFIXED)
+# unprefixed two and the pseudo-headers are there from the start.
+_ENVIRON_NAMES: dict[str, str] = {
+    **_UNPREFIXED,
+    ":scheme": "wsgi.url_scheme",
+    ":method": "REQUEST_METHOD",
+}
 
 # The same for the sets of names that Headers.present() is asked about.
 _ENVIRON_SETS: dict[frozenset[str], frozenset[str]] = {}
@@ -52,8 +56,9 @@ class _EnvironHeaders(dict[str, Any]):
     A copy, made before the flash goes into the environ: headers holding
     the environ itself would make a reference cycle (environ, flash,
     headers) that only the cyclic GC frees. Its :meth:`get` takes a header
-    name (``"sec-fetch-dest"``), not an environ key; it is the flash's
-    :class:`~flashmw.request.Headers` and nothing else.
+    name (``"sec-fetch-dest"``, or ``":scheme"`` and ``":method"`` for
+    ``wsgi.url_scheme`` and ``REQUEST_METHOD``), not an environ key; it is
+    the flash's :class:`~flashmw.request.Headers` and nothing else.
     """
 
     __slots__ = ()
@@ -83,19 +88,19 @@ class _Response:
     the call returns), and both get the same answer this way.
     """
 
-    __slots__ = ("core", "start", "status", "headers", "exc_info", "sent", "write")
+    __slots__ = ("core", "start", "status", "headers", "exc_info", "write")
 
     # Set by start_response, and read only once status is set.
     headers: list[tuple[str, str]]
     exc_info: OptExcInfo | None
-    # The server's write(), if it gave one: set by commit (sent is True then).
+    # The server's write(), if it gave one: set by commit. Whether status and
+    # headers went to the server is the core's _sent, which commit sets.
     write: Write | None
 
     def __init__(self, core: FlashCore, start_response: StartResponse) -> None:
         self.core = core
         self.start = start_response
         self.status: str | None = None
-        self.sent = False  # whether the server has status and headers
 
     def start_response(
         self,
@@ -103,7 +108,7 @@ class _Response:
         headers: list[tuple[str, str]],
         exc_info: OptExcInfo | None = None,
     ) -> Write:
-        if self.sent:
+        if self.core._sent:
             # Headers are out: the server re-raises exc_info or refuses, as
             # PEP 3333 requires of it.
             return self.start(status, headers, exc_info)
@@ -114,7 +119,7 @@ class _Response:
 
     def write_body(self, data: bytes) -> None:
         """The ``write()`` callable of PEP 3333, for apps that push bytes."""
-        if not self.sent:
+        if not self.core._sent:
             if not data:
                 return
             self.commit()
@@ -131,8 +136,9 @@ class _Response:
             headers = self.core._with_headers(
                 _status_code(self.status), headers, "Vary", "Set-Cookie"
             )
-        exc_info, self.exc_info = self.exc_info, None
-        self.sent = True
+        exc_info = self.exc_info
+        if exc_info is not None:
+            self.exc_info = None  # no traceback held past the call
         self.write = self.start(self.status, headers, exc_info)
 
 
@@ -163,10 +169,10 @@ class _Body:
         try:
             self._iterator = iter(self._iterable)
             for chunk in self._iterator:
-                if chunk or response.sent:
+                if chunk or response.core._sent:
                     self._first = chunk
                     break
-            if not response.sent:
+            if not response.core._sent:
                 response.commit()
         except BaseException:
             self.close()
@@ -210,12 +216,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        core = FlashCore(
-            self,
-            _EnvironHeaders(environ),
-            environ.get("wsgi.url_scheme") == "https",
-            environ.get("REQUEST_METHOD") == "HEAD",
-        )
+        core = FlashCore(self, _EnvironHeaders(environ))
         # The Flash the app gets, around that core (Flash(...) would build
         # the core itself, and reading it back is a slow attribute read).
         flash = object.__new__(Flash)
@@ -232,7 +233,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             body = app(environ, response.start_response)
             if type(body) is list or type(body) is tuple or _is_file(environ, body):
                 # The body exists already: nothing in it can touch the flash.
-                if not response.sent and response.status is not None:
+                if not core._sent and response.status is not None:
                     response.commit()
                 return body
             streamed = _Body(response, body, flash)

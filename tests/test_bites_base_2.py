@@ -38,7 +38,7 @@ class NoShouting:
 
 def test_a_custom_serializer_is_asked_even_about_plain_ascii_text() -> None:
     mw = FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=NoShouting())
-    flash = Flash(mw, HeaderDict(), False)
+    flash = Flash(mw, HeaderDict())
     flash.add("calm")
     with pytest.raises(TypeError, match="no shouting"):
         flash.add("LOUD")

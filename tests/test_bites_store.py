@@ -502,7 +502,7 @@ def test_an_async_store_outside_the_adapter_leaves_references_waiting(
         _flash_long(harness)
         jar = harness.jar()
         assert jar is not None
-        flash = Flash(harness.app, HeaderDict(cookie=jar), secure=False)
+        flash = Flash(harness.app, HeaderDict(cookie=jar))
         with caplog.at_level(logging.WARNING, logger="flashmw"):
             assert flash.get_flashed_messages() == ["Small."]
             headers = flash._core._with_headers(200, [], "Vary", "Set-Cookie")

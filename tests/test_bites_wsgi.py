@@ -194,14 +194,14 @@ def test_the_first_request_of_a_process_reads_its_headers(
 ) -> None:
     # Header names are turned into environ keys once per process and cached;
     # earlier tests filled the cache. Start from what a fresh process has
-    # (the two names PEP 3333 keeps without the HTTP_ prefix), so the first
-    # lookup of each name is the one under test.
+    # (the two names PEP 3333 keeps without the HTTP_ prefix, and the
+    # pseudo-headers), so the first lookup of each name is the one under test.
     fresh = {
         name: key
         for name, key in wsgi_module._ENVIRON_NAMES.items()
         if not key.startswith("HTTP_")
     }
-    assert set(fresh) == {"content-type", "content-length"}
+    assert set(fresh) == {"content-type", "content-length", ":scheme", ":method"}
     monkeypatch.setattr(wsgi_module, "_ENVIRON_NAMES", fresh)
     harness = _endpoint()
     refused = harness.open("/_flash", headers={"Sec-Fetch-Site": "cross-site"})

@@ -81,12 +81,12 @@ def test_plan_messages_is_plan_general(
     mw = _middleware(max_messages=max_messages)
     header = ""
     for request in earlier:
-        flash = Flash(mw, HeaderDict(cookie=header), False)
+        flash = Flash(mw, HeaderDict(cookie=header))
         for category, text in request:
             flash.add(text, category)
         if request:
             header = _cookie_header(flash._core._set_cookies(200), header)
-    flash = Flash(mw, HeaderDict(cookie=header), False)
+    flash = Flash(mw, HeaderDict(cookie=header))
     flash._core._state()
     for categories, consume in reads:
         flash.get_flashed_messages(category_filter=categories, consume=consume)
@@ -246,14 +246,14 @@ def test_plain_data_takes_the_default_serializer_only() -> None:
             return super().dumps(obj)
 
     mw = _middleware(serializer=Recording())
-    flash = Flash(mw, HeaderDict({}), secure=False)
+    flash = Flash(mw, HeaderDict({}))
     flash.add("Saved.", "info")
     seen.clear()
     flash._core._set_cookies(200)
     assert seen
     assert seen[-1][0] == [["info", "Saved."]]
     plain = _middleware()
-    flash = Flash(plain, HeaderDict({}), secure=False)
+    flash = Flash(plain, HeaderDict({}))
     flash.add("Saved.", "info")
     with mock.patch.object(
         values.TaggedJSONSerializer, "dumps", side_effect=AssertionError
@@ -307,7 +307,7 @@ def test_resolve_messages_is_resolve_general(
     header = ""
     for request, age in zip(earlier, ages, strict=False):
         now = NOW - age  # written that long ago: some are past max_age
-        flash = Flash(mw, HeaderDict(cookie=header), False)
+        flash = Flash(mw, HeaderDict(cookie=header))
         for category, text in request:
             flash.add(text, category)
         if request:

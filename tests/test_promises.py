@@ -173,7 +173,7 @@ class Lossy:
 
 def test_a_value_a_custom_serializer_cannot_read_back_is_refused_at_put() -> None:
     mw = FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=Lossy())
-    flash = Flash(mw, HeaderDict(), secure=False)
+    flash = Flash(mw, HeaderDict())
     with pytest.raises(TypeError, match="Lossy"):
         flash.put("k", object())
     with pytest.raises(TypeError, match="Lossy"):

@@ -724,7 +724,7 @@ def test_a_flash_written_outside_the_asgi_adapter_stays_inline(
     # ASGI adapter's await, an async store cannot be called.
     store = RedisStore(redis.asyncio.Redis(port=redis_server.port))
     mw = ASGIFlashMiddleware(scenario_asgi_app, secret_key=SECRET, store=store)
-    flash = Flash(mw, _NoHeaders(), secure=False)
+    flash = Flash(mw, _NoHeaders())
     flash.add("x" * 5000)
     flash.add("Small.")
     with caplog.at_level(logging.WARNING, logger="flashmw"):
