@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, cast
 
 from .base import BaseFlashMiddleware
@@ -59,8 +60,8 @@ class _ScopeHeaders:
     def get(self, name: str) -> str | None:
         return self._headers().get(name)
 
-    def present(self, names: frozenset[str]) -> bool:
-        return not self._headers().keys().isdisjoint(names)
+    def keys(self) -> AbstractSet[str]:
+        return self._headers().keys()
 
     def _headers(self) -> dict[str, str]:
         found = self._map

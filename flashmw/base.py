@@ -230,6 +230,16 @@ class BaseFlashMiddleware(Generic[AppT]):
     #: Whether the adapter awaits its store (ASGI) or calls it (WSGI).
     _async_io: ClassVar[bool] = False
 
+    @staticmethod
+    def _header_key(name: str) -> str:
+        """Return the key of the header called ``name`` in the adapter's headers.
+
+        The lower-case name itself here (ASGI); the WSGI adapter's keys are
+        the environ's (see :class:`flashmw.request.Headers`). Called for the
+        few headers the core reads, once, when the middleware is built.
+        """
+        return name
+
     def __init__(
         self,
         app: AppT,
@@ -361,10 +371,18 @@ class BaseFlashMiddleware(Generic[AppT]):
         self.htmx = htmx
         self.htmx_max_bytes = htmx_max_bytes
         self.endpoint = check_endpoint(endpoint)
-        self._speculative, self._destinations = check_rules(
+        rules, self._destinations = check_rules(
             speculative_headers, subresource_destinations
         )
-        self._watched = watched(self._speculative, self._destinations)
+        # The headers the core reads, as keys of the adapter's headers.
+        key = self._header_key
+        self._cookie_key = key("cookie")
+        self._scheme_key = key(":scheme")
+        self._method_key = key(":method")
+        self._htmx_key = key("hx-request")
+        self._dest_key = key("sec-fetch-dest")
+        self._speculative = {key(name): tokens for name, tokens in rules.items()}
+        self._watched = watched(self._speculative, self._destinations, self._dest_key)
         self.cookie_name = cookie_name
         self.max_age = _seconds(max_age, "max_age")
         self.max_messages = max_messages

@@ -51,7 +51,7 @@ from markupsafe import Markup
 
 from .base import BaseFlashMiddleware
 from .state import Flash
-from .wsgi import _EnvironHeaders
+from .wsgi import environ_key
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
@@ -75,6 +75,9 @@ _SETTINGS = frozenset(
 
 class _Options(BaseFlashMiddleware[None]):
     """flashmw's options and cookie rules, with no application to wrap."""
+
+    # Its flash reads request.META, a WSGI environ (ASGIRequest builds one).
+    _header_key = staticmethod(environ_key)
 
 
 _options: _Options | None = None
@@ -208,7 +211,7 @@ class FlashStorage(BaseStorage):
         super().__init__(request, *args, **kwargs)
         # request.META is a WSGI environ (ASGIRequest builds one too), read
         # from a copy; the scheme is Django's (SECURE_PROXY_SSL_HEADER).
-        headers = _EnvironHeaders(request.META)
+        headers = dict(request.META)
         headers["wsgi.url_scheme"] = "https" if request.is_secure() else "http"
         self._flash = Flash(_current_options(), headers)
         # Messages added in this request and then iterated: gone from the

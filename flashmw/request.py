@@ -8,6 +8,7 @@ a value that cannot be read simply does not match.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 from .cookies import is_token
@@ -55,29 +56,35 @@ SUBRESOURCE_DESTINATIONS: frozenset[str] = frozenset(
 
 
 class Headers(Protocol):
-    """Read access to a request's headers, as each adapter provides it.
+    """Read access to a request's headers: a mapping of key to value.
+
+    A plain ``dict`` of lower-case header names is one. The keys are the
+    adapter's own: lower-case names for ASGI (built from the scope), and
+    the environ's keys for WSGI (``HTTP_SEC_FETCH_DEST``, ``CONTENT_TYPE``),
+    so that the WSGI flash reads a copy of the environ with ``dict.get`` in
+    C; each adapter turns a header name into its key once, when it is
+    built (``BaseFlashMiddleware._header_key``). The functions here read
+    whatever keys their ``rules`` and ``names`` give.
 
     The request's scheme and method are read as HTTP/2 sends them, as the
     pseudo-headers ``:scheme`` (``"https"`` for a request over TLS, a
-    secure websocket included) and ``:method``: the flash asks for them
-    only when a rule needs them, so a request that never touches its flash
-    never reads them.
+    secure websocket included) and ``:method`` (``wsgi.url_scheme`` and
+    ``REQUEST_METHOD`` for WSGI): the flash asks for them only when a rule
+    needs them, so a request that never touches its flash never reads them.
     """
 
-    def get(self, name: str) -> str | None:
-        """Return the header called ``name`` (lower case), or ``None``.
+    def get(self, key: str) -> str | None:
+        """Return the header under ``key``, or ``None``.
 
         Repeated headers come back joined with ``", "`` (``"; "`` for
-        ``cookie``); bytes are decoded as latin-1. ``":scheme"`` and
-        ``":method"`` give the request's scheme and method.
+        ``cookie``); bytes are decoded as latin-1.
         """
 
-    def present(self, names: frozenset[str]) -> bool:
-        """Tell whether a header called one of ``names`` (lower case) is there.
+    def keys(self) -> AbstractSet[str]:
+        """Return the keys of the headers the request has.
 
-        One set operation where a :meth:`get` per name would cost a lookup
-        each: most requests carry none of the headers :func:`is_unseen`
-        reads.
+        :func:`is_unseen` asks whether any of the headers it reads is
+        there with one set operation: most requests carry none of them.
         """
 
 
@@ -99,18 +106,22 @@ def is_speculative(
 
 
 def is_subresource(
-    headers: Headers, destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS
+    headers: Headers,
+    destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS,
+    key: str = "sec-fetch-dest",
 ) -> bool:
-    """Tell whether ``Sec-Fetch-Dest`` names something other than a page."""
-    value = headers.get("sec-fetch-dest")
+    """Tell whether ``Sec-Fetch-Dest`` (at ``key``) names other than a page."""
+    value = headers.get(key)
     return value is not None and value.strip(" \t").lower() in destinations
 
 
 def watched(
-    rules: Mapping[str, tuple[str, ...]], destinations: frozenset[str]
+    rules: Mapping[str, tuple[str, ...]],
+    destinations: frozenset[str],
+    dest_key: str = "sec-fetch-dest",
 ) -> frozenset[str]:
-    """Return the names of the headers :func:`is_unseen` reads."""
-    return frozenset(rules) | ({"sec-fetch-dest"} if destinations else set())
+    """Return the keys of the headers :func:`is_unseen` reads."""
+    return frozenset(rules) | ({dest_key} if destinations else set())
 
 
 def is_unseen(
@@ -118,14 +129,20 @@ def is_unseen(
     rules: Mapping[str, tuple[str, ...]] = SPECULATIVE_HEADERS,
     destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS,
     names: frozenset[str] | None = None,
+    dest_key: str = "sec-fetch-dest",
 ) -> bool:
     """Tell whether nobody sees the response as a page (speculative or a sub-resource).
 
     :param names: ``watched(rules, destinations)``, computed once.
+    :param dest_key: the key of ``Sec-Fetch-Dest`` in ``headers``.
     """
-    if not headers.present(watched(rules, destinations) if names is None else names):
+    if names is None:
+        names = watched(rules, destinations, dest_key)
+    if headers.keys().isdisjoint(names):
         return False
-    return is_speculative(headers, rules) or is_subresource(headers, destinations)
+    return is_speculative(headers, rules) or is_subresource(
+        headers, destinations, dest_key
+    )
 
 
 def check_rules(

@@ -117,8 +117,9 @@ class FlashCore:
         unseen = self._unseen
         if unseen is None:
             mw = self._mw
-            unseen = self._unseen = self._headers.get(":method") == "HEAD" or is_unseen(
-                self._headers, mw._speculative, mw._destinations, mw._watched
+            headers = self._headers
+            unseen = self._unseen = headers.get(mw._method_key) == "HEAD" or is_unseen(
+                headers, mw._speculative, mw._destinations, mw._watched, mw._dest_key
             )
         return unseen
 
@@ -130,13 +131,14 @@ class FlashCore:
         store = self._store
         mw = self._mw
         now = mw._clock()
+        header = self._headers.get(mw._cookie_key)
         loaded = self._loaded = mw._load(
-            self._headers.get("cookie"), None if store is None else store.read, now
+            header, None if store is None else store.read, now
         )
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
         self._ms = max(int(now * 1000), loaded.newest + 1)
-        self._secure = self._headers.get(":scheme") == "https"
+        self._secure = self._headers.get(mw._scheme_key) == "https"
         # Nothing reads them from the Loaded again: this request's own.
         self._messages = loaded.messages
         self._values = loaded.values
@@ -165,7 +167,7 @@ class FlashCore:
         if (
             self._loaded is None
             and self._mw.htmx
-            and self._headers.get("hx-request") == "true"
+            and self._headers.get(self._mw._htmx_key) == "true"
         ):
             self._state()
         self._sent = True
@@ -184,7 +186,7 @@ class FlashCore:
         )
         self._loaded = Loaded()
         self._ms = int(self._mw._clock() * 1000)
-        self._secure = self._headers.get(":scheme") == "https"
+        self._secure = self._headers.get(self._mw._scheme_key) == "https"
         self._messages = []
         self._values = {}
         self._marks = {}

@@ -457,7 +457,7 @@ def read_ahead_keys(flash: FlashCore) -> list[str]:
     """
     session = flash._store
     mw = flash._mw
-    header = flash._headers.get("cookie")
+    header = flash._headers.get(mw._cookie_key)
     if session is None or not has_references(mw, header) or flash.unseen:
         return []
     assert header is not None

@@ -217,7 +217,7 @@ def with_trigger(
     if (
         300 <= status < 400
         or status >= 500
-        or flash._headers.get("hx-request") != "true"
+        or flash._headers.get(flash._mw._htmx_key) != "true"
         or flash._kept
         or flash.unseen
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,6 +14,7 @@ from .state import Flash, FlashCore
 from .store import put, restore_work, restored
 
 if TYPE_CHECKING:
+    from .request import Headers
     from .store import Store
 
 if TYPE_CHECKING:
@@ -31,50 +33,49 @@ def _status_code(status: str) -> int:
         return 500
 
 
-# The two headers PEP 3333 keeps without the HTTP_ prefix.
-_UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
-# "sec-fetch-dest" -> "HTTP_SEC_FETCH_DEST", computed once per name; the
-# unprefixed two and the pseudo-headers are there from the start.
-_ENVIRON_NAMES: dict[str, str] = {
-    **_UNPREFIXED,
+# The two headers PEP 3333 keeps without the HTTP_ prefix, and the keys of
+# the request's scheme and method (the pseudo-headers of Headers).
+_UNPREFIXED = {
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
     ":scheme": "wsgi.url_scheme",
     ":method": "REQUEST_METHOD",
 }
-
-# The same for the sets of names that Headers.present() is asked about.
-_ENVIRON_SETS: dict[frozenset[str], frozenset[str]] = {}
+_NAMES = {key: name for name, key in _UNPREFIXED.items()}
 
 
-def _environ_name(name: str) -> str:
-    """Return the environ key of the header called ``name`` (PEP 3333)."""
+def environ_key(name: str) -> str:
+    """Return the environ key of the header called ``name`` (PEP 3333).
+
+    ``"sec-fetch-dest"`` is ``"HTTP_SEC_FETCH_DEST"``; ``":scheme"`` and
+    ``":method"`` are ``"wsgi.url_scheme"`` and ``"REQUEST_METHOD"``.
+    """
     return _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
 
 
-class _EnvironHeaders(dict[str, Any]):
-    """A copy of the WSGI environ that reads the request's headers by lower-case name.
+class _ByName:
+    """A WSGI environ's headers by lower-case name, for the JSON endpoint.
 
-    A copy, made before the flash goes into the environ: headers holding
-    the environ itself would make a reference cycle (environ, flash,
-    headers) that only the cyclic GC frees. Its :meth:`get` takes a header
-    name (``"sec-fetch-dest"``, or ``":scheme"`` and ``":method"`` for
-    ``wsgi.url_scheme`` and ``REQUEST_METHOD``), not an environ key; it is
-    the flash's :class:`~flashmw.request.Headers` and nothing else.
+    The flash itself reads a copy of the environ by key (see
+    :class:`flashmw.request.Headers`); the endpoint reads a handful of
+    headers by name, once per request to it.
     """
 
-    __slots__ = ()
+    __slots__ = ("_environ",)
 
-    def get(self, name: str) -> str | None:  # type: ignore[override]
-        key = _ENVIRON_NAMES.get(name)
-        if key is None:
-            key = _ENVIRON_NAMES[name] = _environ_name(name)
-        value: str | None = dict.get(self, key)
+    def __init__(self, environ: Headers) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value: str | None = self._environ.get(environ_key(name))
         return value
 
-    def present(self, names: frozenset[str]) -> bool:
-        keys = _ENVIRON_SETS.get(names)
-        if keys is None:
-            keys = _ENVIRON_SETS[names] = frozenset(map(_environ_name, names))
-        return not self.keys().isdisjoint(keys)
+    def keys(self) -> AbstractSet[str]:
+        return {
+            _NAMES.get(key) or key[5:].lower().replace("_", "-")
+            for key in self._environ.keys()  # noqa: SIM118 (a Headers, not a dict)
+            if key in _NAMES or key.startswith("HTTP_")
+        }
 
 
 class _Response:
@@ -213,10 +214,16 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
     :class:`~flashmw.base.BaseFlashMiddleware`.
     """
 
+    # The flash reads its request's headers in a copy of the environ.
+    _header_key = staticmethod(environ_key)
+
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        core = FlashCore(self, _EnvironHeaders(environ))
+        # A copy of the environ, read by key (see _header_key): headers
+        # holding the environ itself would make a reference cycle (environ,
+        # flash, headers) that only the cyclic GC frees.
+        core = FlashCore(self, environ.copy())
         # The Flash the app gets, around that core (Flash(...) would build
         # the core itself, and reading it back is a slow attribute read).
         flash = object.__new__(Flash)
@@ -259,7 +266,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             endpoint=self.endpoint,
             method=environ.get("REQUEST_METHOD", "GET"),
             path=environ.get("PATH_INFO", ""),
-            headers=flash._core._headers,
+            headers=_ByName(flash._core._headers),
             body=_read_body(environ),
         )
         status = f"{reply.status} {HTTPStatus(reply.status).phrase}"

@@ -26,15 +26,22 @@ from flashmw import (
     get_flash,
 )
 from flashmw.asgi import Message, Receive, Scope, Send
+from flashmw.wsgi import environ_key
 
 SECRET = "s3cr3t-for-tests-only-0123456789abcdef"
 
 
 class HeaderDict(dict[str, str]):
-    """Request headers by lower-case name, as the core reads them."""
+    """Request headers by lower-case name, as the core reads them in ASGI."""
 
-    def present(self, names: frozenset[str]) -> bool:
-        return not self.keys().isdisjoint(names)
+
+def environ_headers(**headers: str) -> dict[str, str]:
+    """Request headers as the WSGI flash reads them: environ keys.
+
+    ``environ_headers(cookie="flash=...")`` for a ``Flash`` built on a WSGI
+    ``FlashMiddleware``, whose core reads ``HTTP_COOKIE``.
+    """
+    return {environ_key(name.replace("_", "-")): v for name, v in headers.items()}
 
 
 class FakeClock:

@@ -16,7 +16,7 @@ import pytest
 from flashmw import FlashMiddleware
 from flashmw.state import Flash
 
-from .harness import ASGIHarness, FakeClock, HeaderDict, scenario_wsgi_app
+from .harness import ASGIHarness, FakeClock, environ_headers, scenario_wsgi_app
 from .test_store_protocol import _flash_long
 
 SECRET = "base-bites-secret-0123456789abcdefghij"
@@ -38,7 +38,7 @@ class NoShouting:
 
 def test_a_custom_serializer_is_asked_even_about_plain_ascii_text() -> None:
     mw = FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=NoShouting())
-    flash = Flash(mw, HeaderDict())
+    flash = Flash(mw, environ_headers())
     flash.add("calm")
     with pytest.raises(TypeError, match="no shouting"):
         flash.add("LOUD")

@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from flashmw import FlashMiddleware, current_flash
 from flashmw import wsgi as wsgi_module
 from flashmw.endpoint import MAX_BODY_BYTES
+from flashmw.request import is_unseen
 from flashmw.testing import read_flash
 
 from .harness import SECRET, Result, WSGIHarness, _decode
@@ -189,20 +190,8 @@ def test_a_status_line_without_a_space_is_read_by_its_three_digits() -> None:
     assert state.messages == []
 
 
-def test_the_first_request_of_a_process_reads_its_headers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Header names are turned into environ keys once per process and cached;
-    # earlier tests filled the cache. Start from what a fresh process has
-    # (the two names PEP 3333 keeps without the HTTP_ prefix, and the
-    # pseudo-headers), so the first lookup of each name is the one under test.
-    fresh = {
-        name: key
-        for name, key in wsgi_module._ENVIRON_NAMES.items()
-        if not key.startswith("HTTP_")
-    }
-    assert set(fresh) == {"content-type", "content-length", ":scheme", ":method"}
-    monkeypatch.setattr(wsgi_module, "_ENVIRON_NAMES", fresh)
+def test_the_endpoint_reads_its_headers_by_name() -> None:
+    # The flash reads the environ by key; the endpoint by header name.
     harness = _endpoint()
     refused = harness.open("/_flash", headers={"Sec-Fetch-Site": "cross-site"})
     assert refused.status == 403
@@ -210,3 +199,41 @@ def test_the_first_request_of_a_process_reads_its_headers(
         "messages": [{"category": "message", "message": "saved"}],
         "values": {},
     }
+
+
+def test_the_endpoints_view_reads_an_environ_by_header_name() -> None:
+    environ = {
+        "HTTP_SEC_FETCH_DEST": "image",
+        "HTTP_X_LATER": "1",
+        "CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "3",
+        "wsgi.url_scheme": "https",
+        "REQUEST_METHOD": "HEAD",
+        "SERVER_NAME": "example.com",
+        "PATH_INFO": "/",
+    }
+    by_name = wsgi_module._ByName(environ)
+    assert by_name.get("sec-fetch-dest") == "image"
+    assert by_name.get("content-type") == "text/plain"
+    assert by_name.get(":scheme") == "https"
+    assert by_name.get("server-name") is None  # not a header
+    assert by_name.keys() == {
+        "sec-fetch-dest",
+        "x-later",
+        "content-type",
+        "content-length",
+        ":scheme",
+        ":method",
+    }
+    # The public rules read it by name, as they read any mapping of names.
+    assert is_unseen(by_name)
+    assert not is_unseen(wsgi_module._ByName({"HTTP_SEC_FETCH_DEST": "document"}))
+
+
+def test_environ_keys_follow_pep_3333() -> None:
+    assert wsgi_module.environ_key("sec-fetch-dest") == "HTTP_SEC_FETCH_DEST"
+    assert wsgi_module.environ_key("cookie") == "HTTP_COOKIE"
+    assert wsgi_module.environ_key("content-type") == "CONTENT_TYPE"
+    assert wsgi_module.environ_key("content-length") == "CONTENT_LENGTH"
+    assert wsgi_module.environ_key(":scheme") == "wsgi.url_scheme"
+    assert wsgi_module.environ_key(":method") == "REQUEST_METHOD"

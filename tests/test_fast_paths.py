@@ -18,7 +18,7 @@ from flashmw.cookies import MAX_SUFFIX, find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
 
-from .harness import HeaderDict
+from .harness import environ_headers
 
 SECRET = "fast-path-secret-0123456789abcdefghijkl"
 NOW = 1_800_000_000.0
@@ -81,13 +81,14 @@ def test_plan_messages_is_plan_general(
     mw = _middleware(max_messages=max_messages)
     header = ""
     for request in earlier:
-        flash = Flash(mw, HeaderDict(cookie=header))
+        flash = Flash(mw, environ_headers(cookie=header))
         for category, text in request:
             flash.add(text, category)
         if request:
             header = _cookie_header(flash._core._set_cookies(200), header)
-    flash = Flash(mw, HeaderDict(cookie=header))
-    flash._core._state()
+    flash = Flash(mw, environ_headers(cookie=header))
+    # It reads what the earlier requests wrote (each cookie holds a message).
+    assert bool(flash._core._state()) == bool(header)
     for categories, consume in reads:
         flash.get_flashed_messages(category_filter=categories, consume=consume)
     for category, text in adds:
@@ -246,14 +247,14 @@ def test_plain_data_takes_the_default_serializer_only() -> None:
             return super().dumps(obj)
 
     mw = _middleware(serializer=Recording())
-    flash = Flash(mw, HeaderDict({}))
+    flash = Flash(mw, environ_headers())
     flash.add("Saved.", "info")
     seen.clear()
     flash._core._set_cookies(200)
     assert seen
     assert seen[-1][0] == [["info", "Saved."]]
     plain = _middleware()
-    flash = Flash(plain, HeaderDict({}))
+    flash = Flash(plain, environ_headers())
     flash.add("Saved.", "info")
     with mock.patch.object(
         values.TaggedJSONSerializer, "dumps", side_effect=AssertionError
@@ -307,7 +308,7 @@ def test_resolve_messages_is_resolve_general(
     header = ""
     for request, age in zip(earlier, ages, strict=False):
         now = NOW - age  # written that long ago: some are past max_age
-        flash = Flash(mw, HeaderDict(cookie=header))
+        flash = Flash(mw, environ_headers(cookie=header))
         for category, text in request:
             flash.add(text, category)
         if request:

@@ -32,7 +32,7 @@ from flashmw.testing import make_cookie
 from flashmw.values import MAX_DEPTH, TaggedJSONSerializer
 
 from .conftest import MakeHarness
-from .harness import ROUTES, SECRET, HeaderDict, Reply, Route, scenario_wsgi_app
+from .harness import ROUTES, SECRET, Reply, Route, environ_headers, scenario_wsgi_app
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ class Lossy:
 
 def test_a_value_a_custom_serializer_cannot_read_back_is_refused_at_put() -> None:
     mw = FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, serializer=Lossy())
-    flash = Flash(mw, HeaderDict())
+    flash = Flash(mw, environ_headers())
     with pytest.raises(TypeError, match="Lossy"):
         flash.put("k", object())
     with pytest.raises(TypeError, match="Lossy"):

@@ -741,8 +741,8 @@ class _NoHeaders:
     def get(self, name: str) -> str | None:
         return None
 
-    def present(self, names: frozenset[str]) -> bool:
-        return False
+    def keys(self) -> frozenset[str]:
+        return frozenset()
 
 
 def test_read_flash_verifies_references_and_leaves_what_they_hold(
