@@ -197,3 +197,14 @@ def test_two_middlewares_with_different_rules_each_watch_their_own_headers() -> 
         assert _shown_twice(second, {"X-Second": "1"}, b"") is True
         assert _shown_twice(second, {"X-First": "1"}, b"") is False
         assert _shown_twice(second, {"Sec-Fetch-Dest": "script"}, b"") is True
+
+
+def test_is_unseen_reads_sec_fetch_dest_at_the_key_it_is_given() -> None:
+    """Headers keyed as a WSGI environ: the rules and the dest key are keys."""
+    rules = {"HTTP_X_PREFETCH": ("1",)}
+    image = {"HTTP_SEC_FETCH_DEST": "image"}
+    key = "HTTP_SEC_FETCH_DEST"
+    assert is_unseen(image, rules, SUBRESOURCE_DESTINATIONS, dest_key=key) is True
+    assert is_unseen(image, rules, SUBRESOURCE_DESTINATIONS) is False  # by name
+    assert is_unseen(image, rules, frozenset(), dest_key=key) is False
+    assert is_unseen({"HTTP_X_PREFETCH": "1"}, rules, frozenset(), dest_key=key)
