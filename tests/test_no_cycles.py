@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import gc
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -172,3 +173,29 @@ def test_the_check_sees_a_cycle() -> None:
 
     garbage = _garbage_after(run)
     assert garbage["dict"] >= 1
+
+
+def error_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    environ["flashmw.flash"].add("Something went wrong.", "error")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        start_response(
+            "500 Internal Server Error",
+            [("Content-Type", "text/plain")],
+            sys.exc_info(),
+        )
+    return [b"error"]
+
+
+@pytest.mark.usefixtures("no_collector")
+def test_an_error_page_leaves_no_traceback_held() -> None:
+    # The app's frame holds start_response, the held response; a response
+    # that kept the exc_info it was given would tie the traceback (and the
+    # frame) to itself once it went to the server.
+    app = FlashMiddleware(error_page, secret_key=SECRET)
+
+    def run() -> None:
+        _wsgi_request(app, "/error", "")
+
+    assert _garbage_after(run) == collections.Counter()
