@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from .conftest import ADAPTERS
 from .harness import FakeClock, Harness, Result
@@ -221,6 +222,15 @@ class Browser:
         write.arrived = True
         self.tabs[tab].pending = None
 
+    def settle(self) -> None:
+        """Let every response arrive, then look once more: the model says what."""
+        for tab in range(3):
+            self.arrive(tab)
+        self.start(0, "show", "info")
+        for key in KEYS:
+            self.arrive(0)
+            self.start(0, "get", key)
+
 
 def _run(adapter: str, steps: list[tuple[str, int, str, str]]) -> None:
     clock = FakeClock()
@@ -232,13 +242,7 @@ def _run(adapter: str, steps: list[tuple[str, int, str, str]]) -> None:
                 browser.start(tab, action, key)
             else:
                 browser.arrive(tab)
-        for tab in range(3):
-            browser.arrive(tab)
-        # Once everything arrived, one more look shows what the model says.
-        browser.start(0, "show", "info")
-        for key in KEYS:
-            browser.arrive(0)
-            browser.start(0, "get", key)
+        browser.settle()
     finally:
         harness.close()
 
@@ -250,6 +254,50 @@ def test_overlapping_requests_keep_every_promise(
     adapter: str, steps: list[tuple[str, int, str, str]]
 ) -> None:
     _run(adapter, steps)
+
+
+class OverlappingTabs(RuleBasedStateMachine):
+    """The same promises as a Hypothesis state machine: tabs start and answer.
+
+    Each rule is one event of the browser (a tab sends a request, or a
+    response reaches the jar); Hypothesis picks the interleaving and shrinks
+    a failure to its shortest sequence of events. Every request is checked
+    against the model as it runs, and the teardown lets everything arrive
+    and looks once more.
+    """
+
+    adapter = ""  # set by each adapter's subclass below
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.harness = ADAPTERS[self.adapter](clock=self.clock, **ROOMY)
+        self.browser = Browser(self.harness, self.clock)
+
+    @rule(tab=st.integers(0, 2), action=_ACTIONS, key=st.sampled_from(KEYS))
+    def send(self, tab: int, action: str, key: str) -> None:
+        self.browser.start(tab, action, key)
+
+    @rule(tab=st.integers(0, 2))
+    def answer(self, tab: int) -> None:
+        self.browser.arrive(tab)
+
+    def teardown(self) -> None:
+        try:
+            self.browser.settle()
+        finally:
+            self.harness.close()
+
+
+_MACHINE_SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestOverlappingTabsWSGI = type(
+    "OverlappingTabsWSGI", (OverlappingTabs,), {"adapter": "wsgi"}
+).TestCase
+TestOverlappingTabsWSGI.settings = _MACHINE_SETTINGS
+TestOverlappingTabsASGI = type(
+    "OverlappingTabsASGI", (OverlappingTabs,), {"adapter": "asgi"}
+).TestCase
+TestOverlappingTabsASGI.settings = _MACHINE_SETTINGS
 
 
 # -- the scenarios of the issue, spelled out ---------------------------------
