@@ -205,7 +205,10 @@ class FlashCore:
 
     # -- list style -----------------------------------------------------
 
-    def add(self, message: Any, category: str = "message") -> None:
+    # The defaults are the facade's (Flash.add and its siblings), which
+    # always passes every argument.
+
+    def add(self, message: Any, category: str) -> None:
         messages = self._state()
         if self._sent:
             self._warn_lost()
@@ -222,9 +225,9 @@ class FlashCore:
 
     def get_flashed_messages(
         self,
-        with_categories: bool = False,
-        category_filter: Iterable[str] = (),
-        consume: bool = True,
+        with_categories: bool,
+        category_filter: Iterable[str],
+        consume: bool,
     ) -> list[Any]:
         messages = self._state()
         if category_filter:

@@ -154,7 +154,8 @@ def take_pending(flash: Flash) -> dict[str, Any]:
     """Return the pending state in the transport's JSON shape and consume it."""
     messages, values = flash._core._pending()
     document = state_json(messages, values)
-    flash.get_flashed_messages()
+    # Consumed: what the trigger carries is shown by this response.
+    flash.get_flashed_messages(with_categories=False, category_filter=(), consume=True)
     flash.items()
     return document
 
@@ -246,7 +247,8 @@ def with_trigger(
             budget,
         )
         return headers
-    flash.get_flashed_messages()
+    # Consumed: what the trigger carries is shown by this response.
+    flash.get_flashed_messages(with_categories=False, category_filter=(), consume=True)
     flash.items()
     out = [(n, v) for n, v in headers if _text(n).lower() != "hx-trigger"]
     # ASGI wants lower-case names; WSGI keeps the spelling htmx documents.

@@ -289,14 +289,18 @@ class OverlappingTabs(RuleBasedStateMachine):
             self.harness.close()
 
 
+class _WSGITabs(OverlappingTabs):
+    adapter = "wsgi"
+
+
+class _ASGITabs(OverlappingTabs):
+    adapter = "asgi"
+
+
 _MACHINE_SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None)
-TestOverlappingTabsWSGI = type(
-    "OverlappingTabsWSGI", (OverlappingTabs,), {"adapter": "wsgi"}
-).TestCase
+TestOverlappingTabsWSGI = _WSGITabs.TestCase
 TestOverlappingTabsWSGI.settings = _MACHINE_SETTINGS
-TestOverlappingTabsASGI = type(
-    "OverlappingTabsASGI", (OverlappingTabs,), {"adapter": "asgi"}
-).TestCase
+TestOverlappingTabsASGI = _ASGITabs.TestCase
 TestOverlappingTabsASGI.settings = _MACHINE_SETTINGS
 
 

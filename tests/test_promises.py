@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from flashmw import Flash, FlashMiddleware
 from flashmw.jinja2 import install
-from flashmw.testing import make_cookie
+from flashmw.testing import make_cookie, read_flash
 from flashmw.values import MAX_DEPTH, TaggedJSONSerializer
 
 from .conftest import MakeHarness
@@ -454,3 +454,16 @@ def test_a_changed_value_is_left_out_when_a_0_1_cookie_is_rewritten(
     assert len(left_out) == 2
     assert harness.open("/get?k=k,new").body == {"k": None, "new": "Saved."}
     assert harness.open("/show").body == []
+
+
+def test_a_replaced_key_is_the_newest_when_the_limit_drops_the_oldest() -> None:
+    mw = FlashMiddleware(scenario_wsgi_app, secret_key=SECRET, max_messages=2)
+    flash = Flash(mw, environ_headers())
+    flash.put("a", "first")
+    flash.put("b", "second")
+    flash.put("a", "replaced")  # now newer than b
+    flash.put("c", "third")  # one too many: the oldest, b, goes
+    headers = flash._core._with_headers(200, [], "Vary", "Set-Cookie")
+    state = read_flash(mw, headers)
+    assert state is not None
+    assert state.values == {"a": "replaced", "c": "third"}
