@@ -75,7 +75,8 @@ CORE_SELECTION = [*SLOW_SELECTION, "-k", "not asgi"]
 EXTRA_SELECTION: dict[str, list[str]] = {
     "layout": CORE_SELECTION,
     "state": SLOW_SELECTION,
-    "base": CORE_SELECTION,
+    # base turns header names into the adapter's keys: both halves.
+    "base": SLOW_SELECTION,
     # Only a middleware given store= reaches these modules past check_store
     # (which every construction calls: a broken check fails these tests
     # too), and every such test is in test_store*.py or docs/store.md.
