@@ -149,6 +149,37 @@ def test_of_two_valid_cookies_with_one_name_the_newer_is_read(
     assert "the newest wins" in record.getMessage()
 
 
+def _forge_read_mark(harness: Harness, suffix: str, ms: int, write: str) -> bytes:
+    """A mark cookie whose one read mark hides the messages of write (ms, write)."""
+    mw = harness.app
+    now = mw._clock()
+    document = [[["message", 2]], [["x", [suffix, [[ms, write, 1, int(now)]]]]]]
+    value = mw._signer.sign(json.dumps(document).encode(), now)
+    return f"flash.{suffix}={value}".encode()
+
+
+@pytest.mark.parametrize("order", ["newer-first", "older-first"])
+def test_of_two_mark_cookies_with_one_name_the_newer_read_mark_is_read(
+    harness: Harness, clock: FakeClock, order: str
+) -> None:
+    """A mark cookie's age is that of the newest write its read marks name."""
+    ms = int(clock() * 1000)
+    message = _forge(harness, "abc", "hello", ms)  # written by (ms, "abcdefgh")
+    # The newer mark hides that message; the older names an older write,
+    # whose id sorts after: only the millisecond may decide.
+    marks = [
+        _forge_read_mark(harness, "mk", ms, "abcdefgh"),
+        _forge_read_mark(harness, "mk", ms - 5, "zzzzzzzz"),
+    ]
+    if order == "older-first":
+        marks.reverse()
+    assert harness.raw(b"; ".join([message, *marks])).body == []
+    # The control: without the newer mark, the message shows.
+    assert harness.raw(b"; ".join([message, marks[order == "newer-first"]])).body == [
+        ["message", "hello"]
+    ]
+
+
 def test_of_two_equally_new_cookies_with_one_name_the_first_sent_is_read(
     harness: Harness, clock: FakeClock
 ) -> None:
