@@ -291,7 +291,7 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"secret_key is shorter than {_SHORT_KEY} bytes; anyone who "
                 "guesses it can forge flash messages",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
         if not isinstance(cookie_name, str) or not is_token(cookie_name):
             raise ValueError(

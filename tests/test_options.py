@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flashmw import FlashMiddleware
+from flashmw import ASGIFlashMiddleware, FlashMiddleware
 
 from .harness import SECRET, scenario_wsgi_app
 
@@ -83,6 +83,15 @@ def test_bad_options_are_value_errors(options: dict[str, Any], words: str) -> No
 def test_a_short_secret_key_warns() -> None:
     with pytest.warns(UserWarning, match="shorter than 32 bytes"):
         build(secret_key="short")
+
+
+@pytest.mark.parametrize("middleware", [FlashMiddleware, ASGIFlashMiddleware])
+def test_the_short_key_warning_names_the_line_that_builds_the_middleware(
+    middleware: Any,
+) -> None:
+    with pytest.warns(UserWarning, match="shorter than 32 bytes") as caught:
+        middleware(scenario_wsgi_app, secret_key="short")
+    assert caught[0].filename == __file__
 
 
 def test_max_age_accepts_a_timedelta() -> None:
