@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     Write = Callable[[bytes], object]
 
 
+_END: Any = object()  # what next() returns at the end of a streamed body
+
+
 def _status_code(status: str) -> int:
     try:
         return int(status[:3])
@@ -78,18 +81,32 @@ class _ByName:
         }
 
 
-class _Response:
-    """Holds the server's ``start_response`` until the body's first bytes.
+class _Exchange:
+    """One request's answer: the held ``start_response``, then the body.
 
     The rule for when headers go out, in one place: at the body's first
     non-empty chunk (or ``write()``), and never later than the return of
     the application call, which runs a streamed body up to its first bytes
-    (see :meth:`_Body.start`). PEP 3333 lets a server wait for a late
+    (see :meth:`start`). PEP 3333 lets a server wait for a late
     ``start_response``; granian does not (it reads status and headers when
-    the call returns), and both get the same answer this way.
+    the call returns), and both get the same answer this way. A streamed
+    body is this object too (one object per request, not two): the server
+    iterates it and closes it.
     """
 
-    __slots__ = ("core", "start", "status", "headers", "exc_info", "write")
+    __slots__ = (
+        "core",
+        "flash",
+        "start_server",
+        "status",
+        "headers",
+        "exc_info",
+        "write",
+        "body",
+        "iterator",
+        "first",
+        "closed",
+    )
 
     # Set by start_response, and read only once status is set.
     headers: list[tuple[str, str]]
@@ -97,10 +114,19 @@ class _Response:
     # The server's write(), if it gave one: set by commit. Whether status and
     # headers went to the server is the core's _sent, which commit sets.
     write: Write | None
+    # Set by start, for a streamed body: the app's body (closed by close),
+    # its iterator, and its first chunk until that is sent.
+    body: Iterable[bytes]
+    iterator: Iterator[bytes]
+    first: bytes | None
+    closed: bool
 
-    def __init__(self, core: FlashCore, start_response: StartResponse) -> None:
+    def __init__(
+        self, core: FlashCore, flash: Flash, start_response: StartResponse
+    ) -> None:
         self.core = core
-        self.start = start_response
+        self.flash = flash  # for current_flash() while a streamed body runs
+        self.start_server = start_response
         self.status: str | None = None
 
     def start_response(
@@ -112,7 +138,7 @@ class _Response:
         if self.core._sent:
             # Headers are out: the server re-raises exc_info or refuses, as
             # PEP 3333 requires of it.
-            return self.start(status, headers, exc_info)
+            return self.start_server(status, headers, exc_info)
         if self.status is not None and exc_info is None:
             raise AssertionError("start_response called twice without exc_info")
         self.status, self.headers, self.exc_info = status, headers, exc_info
@@ -140,68 +166,64 @@ class _Response:
         exc_info = self.exc_info
         if exc_info is not None:
             self.exc_info = None  # no traceback held past the call
-        self.write = self.start(self.status, headers, exc_info)
+        self.write = self.start_server(self.status, headers, exc_info)
 
+    # -- a streamed body ------------------------------------------------
 
-class _Body:
-    """The app's body, run to its first bytes before the app call returns."""
-
-    __slots__ = ("_closed", "_first", "_flash", "_iterable", "_iterator", "_response")
-
-    def __init__(
-        self, response: _Response, iterable: Iterable[bytes], flash: Flash
-    ) -> None:
-        self._response = response
-        self._flash = flash  # for current_flash() while the body runs
-        self._iterable = iterable
-        self._iterator: Iterator[bytes] = iter(())
-        self._first: bytes | None = None
-        self._closed = False
-
-    def start(self) -> None:
-        """Pull the body up to its first non-empty chunk, then commit.
+    def start(self, body: Iterable[bytes]) -> None:
+        """Pull ``body`` up to its first non-empty chunk, then commit.
 
         Whatever the body reads before its first bytes is in the headers,
         and the server gets ``start_response`` before the application call
         returns (granian ignores a later one). Closes the body on failure,
         since the server never sees it then.
         """
-        response = self._response
+        self.body = body
+        self.first = None
+        self.closed = False
+        core = self.core
         try:
-            self._iterator = iter(self._iterable)
-            for chunk in self._iterator:
-                if chunk or response.core._sent:
-                    self._first = chunk
+            iterator = self.iterator = iter(body)
+            for chunk in iterator:
+                if chunk or core._sent:
+                    self.first = chunk
                     break
-            if not response.core._sent:
-                response.commit()
+            if not core._sent:
+                self.commit()
         except BaseException:
             self.close()
             raise
 
     def __iter__(self) -> Iterator[bytes]:
-        # No work here: servers and wrappers call iter() where an error
-        # would not be followed by close().
-        return self
+        # No work until the first next(): servers and wrappers call iter()
+        # where an error would not be followed by close(). A generator ends
+        # without raising StopIteration, which a __next__ method must raise.
+        return self._chunks()
 
-    def __next__(self) -> bytes:
-        first = self._first
+    def _chunks(self) -> Iterator[bytes]:
+        first = self.first
         if first is not None:
-            self._first = None
-            return first
+            self.first = None
+            yield first
         # A streaming body runs after the app returned: current_flash()
         # must work inside it too.
-        token = current.set(self._flash)
-        try:
-            return next(self._iterator)
-        finally:
-            current.reset(token)
+        iterator = self.iterator
+        flash = self.flash
+        while True:
+            token = current.set(flash)
+            try:
+                chunk = next(iterator, _END)
+            finally:
+                current.reset(token)
+            if chunk is _END:
+                return
+            yield chunk
 
     def close(self) -> None:
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
-        close = getattr(self._iterable, "close", None)
+        self.closed = True
+        close = getattr(self.body, "close", None)
         if close is not None:
             close()
 
@@ -229,7 +251,7 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
         flash = object.__new__(Flash)
         flash._core = core
         environ[ENVIRON_KEY] = flash
-        response = _Response(core, start_response)
+        exchange = _Exchange(core, flash, start_response)
         app = self.app
         if self.endpoint is not None and is_endpoint(
             self.endpoint, environ.get("PATH_INFO", "")
@@ -237,15 +259,14 @@ class FlashMiddleware(BaseFlashMiddleware["WSGIApplication"]):
             app = self._endpoint_app
         token = current.set(flash)
         try:
-            body = app(environ, response.start_response)
+            body = app(environ, exchange.start_response)
             if type(body) is list or type(body) is tuple or _is_file(environ, body):
                 # The body exists already: nothing in it can touch the flash.
-                if not core._sent and response.status is not None:
-                    response.commit()
+                if not core._sent and exchange.status is not None:
+                    exchange.commit()
                 return body
-            streamed = _Body(response, body, flash)
-            streamed.start()
-            return streamed
+            exchange.start(body)
+            return exchange
         except BaseException:
             if core._store is not None:
                 # Nothing was shown: what the request took goes back.

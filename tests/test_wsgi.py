@@ -247,6 +247,21 @@ def test_close_is_called_exactly_once(fail: bool) -> None:
     assert closing.closed == 1
 
 
+def test_the_first_chunk_is_sent_once_if_the_body_is_iterated_again() -> None:
+    # The middleware holds the body's first chunk from before the call
+    # returned; a server (or wrapper) that calls iter() a second time must
+    # not get it twice.
+    def app(environ: Any, start_response: Any) -> Closing:
+        start_response("200 OK", [])
+        return Closing([b"a", b"b", b"c"])
+
+    body: Any = FlashMiddleware(app, secret_key=SECRET)(_environ(), Recorder())
+    first = iter(body)
+    assert next(first) == b"a"
+    assert list(iter(body)) == [b"b", b"c"]
+    body.close()
+
+
 def test_an_exception_from_the_body_writes_nothing() -> None:
     def app(environ: Any, start_response: Any) -> Iterator[bytes]:
         start_response("200 OK", [])
