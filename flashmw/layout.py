@@ -70,12 +70,32 @@ _PREFIX_BYTES = 4
 _COUNTER_BITS = 16
 _writes = itertools.count()
 _prefix: tuple[int, bytes] = (-1, b"")  # (cycle of the counter, random bytes)
+# The first 6 characters encode the random bits and the counter's top 4
+# bits: they change once per block of 4,096 writes, and the last two
+# characters (the counter's low 12 bits) come from a table.
+_BLOCK_BITS = 12
+_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+_head: tuple[int, str] = (-1, "")  # (block of the counter, its 6 characters)
+_BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_LAST_TWO = tuple(first + second for first in _BASE64URL for second in _BASE64URL)
 
 
 def new_write_id() -> str:
     """Return a fresh write id (8 base64url characters)."""
-    global _prefix  # noqa: PLW0603 (per-process state, redrawn per cycle)
+    global _head  # noqa: PLW0603 (per-process state, redrawn per block)
     number = next(_writes)  # atomic under the GIL
+    block, head = _head
+    if block != number >> _BLOCK_BITS:
+        # A new block, a new process, or a thread that raced another here
+        # (it computes the same head, or one under fresh random bits).
+        head = _write_id(number)[:6]
+        _head = (number >> _BLOCK_BITS, head)
+    return head + _LAST_TWO[number & _BLOCK_MASK]
+
+
+def _write_id(number: int) -> str:
+    """Return the write id of counter value ``number``, the long way."""
+    global _prefix  # noqa: PLW0603 (per-process state, redrawn per cycle)
     cycle, prefix = _prefix
     if cycle != number >> _COUNTER_BITS:
         # A new cycle, a new process or a thread that raced another here:
@@ -89,8 +109,9 @@ def new_write_id() -> str:
 
 def _forget_prefix() -> None:
     # A forked child shares the parent's prefix and counter: draw anew.
-    global _prefix  # noqa: PLW0603
+    global _prefix, _head  # noqa: PLW0603
     _prefix = (-1, b"")
+    _head = (-1, "")
 
 
 if hasattr(os, "register_at_fork"):  # no fork() on Windows

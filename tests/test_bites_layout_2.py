@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import itertools
 import logging
+import os
+import warnings
 from collections.abc import Sequence
 
 import pytest
@@ -201,14 +203,44 @@ def test_write_ids_draw_a_new_prefix_once_per_cycle_of_the_counter(
     assert first != second
 
 
-@pytest.mark.parametrize("number", [0, 1, 255, 256, 4095, 4096, 65535, 65536 + 4660])
+@pytest.mark.parametrize(
+    "number", [0, 1, 255, 256, 4094, 4095, 4096, 65534, 65535, 65536 + 4660]
+)
 @pytest.mark.parametrize("prefix", [bytes(4), b"\xff" * 4, b"\x12\x34\x56\x7b"])
 def test_a_write_id_is_the_base64url_of_its_prefix_and_counter(
     monkeypatch: pytest.MonkeyPatch, number: int, prefix: bytes
 ) -> None:
+    # Three ids in a row, across a block of 4,096 (whose first characters
+    # are cached) or a cycle of 65,536 where the number allows.
     monkeypatch.setattr(layout, "_writes", itertools.count(number))
     monkeypatch.setattr(layout, "_prefix", (-1, b""))
+    monkeypatch.setattr(layout, "_head", (-1, ""))
     monkeypatch.setattr("flashmw.layout.os.urandom", lambda size: prefix[:size])
-    raw = prefix + (number % 65536).to_bytes(2, "big")
-    expected = base64.urlsafe_b64encode(raw).decode("ascii")
-    assert layout.new_write_id() == expected
+    for n in range(number, number + 3):
+        raw = prefix + (n % 65536).to_bytes(2, "big")
+        expected = base64.urlsafe_b64encode(raw).decode("ascii")
+        assert layout.new_write_id() == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+def test_a_forked_child_draws_write_ids_of_its_own() -> None:
+    # Parent and child share the counter after fork(): the child must draw
+    # new random bits, or both would write cookies of the same names.
+    layout.new_write_id()  # the parent's prefix and block are cached
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # 3.12+ warns when other threads run (a test's server may): the
+        # child only writes to a pipe and exits, which is safe.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its next id and leave at once
+        os.write(write, layout.new_write_id().encode("ascii"))
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 8).decode("ascii")
+    os.close(read)
+    mine = layout.new_write_id()
+    assert len(child) == 8
+    assert child[6:] == mine[6:]  # the same counter value...
+    assert child[:5] != mine[:5]  # ...under other random bits
