@@ -20,6 +20,7 @@ from .endpoint import check_endpoint
 from .layout import (
     MARK_AGE,
     MARKS,
+    NOTHING,
     Changes,
     Loaded,
     Stored,
@@ -469,7 +470,7 @@ class BaseFlashMiddleware(Generic[AppT]):
         """
         found = find_cookies(header, self.cookie_name) if header else []
         if not found:
-            return Loaded()  # what resolve() makes of no cookies
+            return NOTHING  # what resolve() makes of no cookies
         if len(found) > self.max_candidates:
             logger.warning(
                 "flashmw read only the first %d of %d %s cookies",

@@ -201,6 +201,11 @@ class Loaded:
         self.plain = True
 
 
+#: What a request without flash cookies reads, shared by all of them (most
+#: requests): never changed. A flash that loads it takes lists of its own.
+NOTHING = Loaded()
+
+
 def decode(mw: BaseFlashMiddleware[Any], name: str, raw: str, now: float) -> Stored:
     """Verify and decode one cookie of this layout.
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, AnyStr, TypeVar
 
 from .cookies import merged_vary
 from .errors import FlashOverflowError
-from .layout import Changes, Entry, Loaded, Stamp, new_write_id, plan
+from .layout import NOTHING, Changes, Entry, Loaded, Stamp, new_write_id, plan
 from .request import is_unseen
 from .store import Session, changes_for, offload
 from .transport import with_trigger
@@ -139,9 +139,14 @@ class FlashCore:
         # even within one millisecond or on a server whose clock is behind.
         self._ms = max(int(now * 1000), loaded.newest + 1)
         self._secure = self._headers.get(mw._scheme_key) == "https"
-        # Nothing reads them from the Loaded again: this request's own.
-        self._messages = loaded.messages
-        self._values = loaded.values
+        if loaded is NOTHING:
+            # Shared by every request without flash cookies: lists of its own.
+            self._messages = []
+            self._values = {}
+        else:
+            # Nothing reads them from the Loaded again: this request's own.
+            self._messages = loaded.messages
+            self._values = loaded.values
         self._marks = {}
         self._write = None
         self._seq = 0
@@ -184,7 +189,7 @@ class FlashCore:
             "messages wait for the next request. Read them before the "
             "body's first bytes to show them in this response."
         )
-        self._loaded = Loaded()
+        self._loaded = NOTHING
         self._ms = int(self._mw._clock() * 1000)
         self._secure = self._headers.get(self._mw._scheme_key) == "https"
         self._messages = []
