@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from benchmarks.contestants import SCENARIOS, build
-from benchmarks.drivers import WSGIDriver
+from benchmarks.drivers import ASGIDriver, WSGIDriver
 from benchmarks.run import _check
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
@@ -38,11 +38,13 @@ def _requests(name: str, scenario: str, count: int, app: str) -> None:
     ``app`` is ``"with"`` (the app with flash machinery) or ``"without"``.
     """
     (contestant,) = build([name])
-    driver = WSGIDriver()
+    driver = ASGIDriver() if contestant.protocol == "asgi" else WSGIDriver()
     request = _check(contestant, driver)[scenario]
     target = contestant.with_app if app == "with" else contestant.without_app
     driver.run(target, request, 300)
     driver.run(target, request, count)
+    if isinstance(driver, ASGIDriver):
+        driver.close()
 
 
 def _instructions(name: str, scenario: str, count: int, app: str = "with") -> int:

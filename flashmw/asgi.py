@@ -69,8 +69,11 @@ class _ScopeHeaders:
             found = self._map = {":scheme": self._scheme, ":method": self._method}
             # Latin-1 maps every byte, so nothing here can fail.
             for raw_name, raw_value in self._fields:
-                key = bytes(raw_name).decode("latin-1").lower()
-                value = bytes(raw_value).decode("latin-1")
+                if type(raw_name) is not bytes or type(raw_value) is not bytes:
+                    # A bytearray or memoryview (servers send bytes).
+                    raw_name, raw_value = bytes(raw_name), bytes(raw_value)  # noqa: PLW2901
+                key = raw_name.decode("latin-1").lower()
+                value = raw_value.decode("latin-1")
                 if key in found:
                     joiner = "; " if key == "cookie" else ", "
                     value = found[key] + joiner + value
@@ -136,7 +139,8 @@ class _Sender:
             return
         self._open = False
         if self._flash._commit():
-            await settle_async(self._flash, held.get("status", 200))
+            if self._flash._store is not None:  # else an await for nothing
+                await settle_async(self._flash, held.get("status", 200))
             held = _with_flash_headers(self._flash, held)
         await self._send(held)
 
@@ -192,7 +196,8 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             raise
         finally:
             current.reset(token)
-        await sender.flush()
+        if sender._held is not None:  # the app sent a start and no body
+            await sender.flush()
         if store is not None:
             # An app that sent no response showed nothing either.
             restored(core, await put_async(store, restore_work(core)))

@@ -144,6 +144,33 @@ def test_several_cookie_headers_are_read_as_one() -> None:
     assert body["body"] == b"['hello']"
 
 
+_AS_OTHER_BYTES: dict[str, tuple[Callable[[bytes], Any], Callable[[bytes], Any]]] = {
+    "name-bytearray": (bytearray, bytes),
+    "name-memoryview": (memoryview, bytes),
+    "name-upper-case": (lambda raw: raw.upper(), bytes),
+    "value-bytearray": (bytes, bytearray),
+    "value-memoryview": (bytes, memoryview),
+}
+
+
+@pytest.mark.parametrize("case", list(_AS_OTHER_BYTES))
+def test_header_fields_of_any_bytes_type_are_read(case: str) -> None:
+    # ASGI servers send bytes, but a middleware in between may rebuild the
+    # fields from bytearrays or memoryviews; a name is read in any case.
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        shown = get_flash(scope).get_flashed_messages(consume=False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": repr(shown).encode()})
+
+    as_name, as_value = _AS_OTHER_BYTES[case]
+    headers = [
+        (b"host", b"example.com"),
+        (as_name(b"cookie"), as_value(signed_cookie())),
+    ]
+    _, body = run(call_asgi(middleware(app), http_scope(headers=headers)))
+    assert body["body"] == b"['hello']"
+
+
 def test_an_exception_sends_nothing() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         get_flash(scope).get_flashed_messages()
