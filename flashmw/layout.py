@@ -898,6 +898,13 @@ def _fit(
     dry: bool,
 ) -> None:
     """Drop the oldest entries until the browser's jar fits every limit."""
+    outs = changes.outs
+    if (
+        len(outs) == 1
+        and not (loaded.cookies or loaded.mark_cookies or loaded.waiting)
+        and not _over(mw, len(outs[0].entries), 1, outs[0].size)
+    ):
+        return  # the one cookie this response sets fits alone (a first write)
     drop = changes.drop
     live: list[Stored | Out] = []
     for group in (loaded.cookies, loaded.mark_cookies, loaded.waiting):

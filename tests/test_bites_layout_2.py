@@ -19,7 +19,7 @@ from flashmw import Flash, FlashOverflowError, layout
 
 from .conftest import MakeHarness
 from .harness import ROUTES, FakeClock, Harness, Reply, WSGIHarness, split_header
-from .test_bites_layout import _jar_of
+from .test_bites_layout import _jar_of, _pair
 from .test_concurrency import Jar
 from .test_store_protocol import LONG
 
@@ -244,3 +244,33 @@ def test_a_forked_child_draws_write_ids_of_its_own() -> None:
     assert len(child) == 8
     assert child[6:] == mine[6:]  # the same counter value...
     assert child[:5] != mine[:5]  # ...under other random bits
+
+
+# -- the first write of a response, alone against the limits --------------
+
+
+@pytest.mark.parametrize("extra", [0, -1])
+def test_a_first_write_over_the_total_size_is_trimmed_to_fit(
+    make: MakeHarness, extra: int
+) -> None:
+    # No cookie in the jar: the one cookie this response writes is the
+    # whole jar, and a budget of one message (to the byte) keeps one.
+    a, b, c = (letter * 200 for letter in "abc")
+    probe = make()
+    one = _pair(probe.open(f"/add?m={c}").set_cookies[0])
+    harness = make(max_total_size=len(one) + 2 + extra)
+    reply = harness.open(f"/add?m={a}|{b}|{c}")
+    assert len(reply.set_cookies) == (1 if extra == 0 else 0)
+    shown = harness.open("/show?peek=1").body
+    assert shown == ([["message", c]] if extra == 0 else [])
+
+
+def test_a_first_write_split_over_cookies_fits_max_cookies(make: MakeHarness) -> None:
+    # Each message takes a cookie of its own (max_cookie_size fits one):
+    # three cookies against max_cookies=1 keep the newest message only.
+    probe = make()
+    one = _pair(probe.open("/add?m=" + "c" * 300).set_cookies[0])
+    harness = make(max_cookie_size=len(one) + 100, max_cookies=1)
+    messages = "|".join(letter * 300 for letter in "abc")
+    assert len(harness.open(f"/add?m={messages}").set_cookies) == 1
+    assert harness.open("/show?peek=1").body == [["message", "c" * 300]]
