@@ -37,11 +37,17 @@ _HTTP = ("http.response.start", "http.response.body")
 _DENIAL = ("websocket.http.response.start", "websocket.http.response.body")
 
 
+#: The pseudo-headers of :class:`flashmw.request.Headers`.
+_PSEUDO = frozenset((":scheme", ":method"))
+
+
 class _ScopeHeaders:
     """The request's headers, read from the ASGI scope by lower-case name.
 
     Built on the first read: HTTP/2 and HTTP/3 may split one header (the
-    cookies above all) over several fields, which are read as one.
+    cookies above all) over several fields, which are read as one. The
+    scheme and method are the scope's, as the pseudo-headers ``:scheme``
+    and ``:method``.
     """
 
     __slots__ = ("_fields", "_map", "_scheme", "_method")
@@ -51,42 +57,47 @@ class _ScopeHeaders:
         # headers object holding the scope would make a reference cycle
         # (scope, flash, headers) that only the cyclic GC frees.
         self._fields: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
-        self._map: dict[str, str] | None = None
+        self._map: dict[str, bytes] | None = None  # the fields by lower-case name
         # The pseudo-headers, as HTTP/2 has them (a websocket's method is
         # GET, and "wss" is "https").
         self._scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
         self._method: str = scope.get("method") or "GET"
 
     def get(self, name: str) -> str | None:
-        return self._headers().get(name)
+        if name in _PSEUDO:  # the scope's own, never a field's
+            return self._scheme if name == ":scheme" else self._method
+        value = self._headers().get(name)
+        # Decoded when read: most fields never are.
+        return None if value is None else value.decode("latin-1")
 
     def keys(self) -> AbstractSet[str]:
         return self._headers().keys()
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self) -> dict[str, bytes]:
         found = self._map
         if found is None:
-            found = self._map = {":scheme": self._scheme, ":method": self._method}
-            # Latin-1 maps every byte, so nothing here can fail.
+            found = self._map = {}
             for raw_name, raw_value in self._fields:
                 if type(raw_name) is not bytes or type(raw_value) is not bytes:
                     # A bytearray or memoryview (servers send bytes).
                     raw_name, raw_value = bytes(raw_name), bytes(raw_value)  # noqa: PLW2901
+                # Latin-1 maps every byte, so nothing here can fail.
                 key = raw_name.decode("latin-1").lower()
-                value = raw_value.decode("latin-1")
                 if key in found:
-                    joiner = "; " if key == "cookie" else ", "
-                    value = found[key] + joiner + value
-                found[key] = value
+                    joiner = b"; " if key == "cookie" else b", "
+                    raw_value = found[key] + joiner + raw_value  # noqa: PLW2901
+                found[key] = raw_value
         return found
 
 
 def _with_flash_headers(flash: FlashCore, message: Message) -> Message:
     """Return the start message with the flash's ``Vary`` and ``Set-Cookie``."""
     # Apps may send lists, tuples or bytearrays; ASGI servers want bytes.
-    headers = [
-        (bytes(name), bytes(value)) for name, value in message.get("headers", ())
-    ]
+    headers = []
+    for name, value in message.get("headers", ()):
+        if type(name) is not bytes or type(value) is not bytes:
+            name, value = bytes(name), bytes(value)  # noqa: PLW2901
+        headers.append((name, value))
     status = message.get("status", 200)
     headers = flash._with_headers(status, headers, b"vary", b"set-cookie")
     return {**message, "headers": headers}

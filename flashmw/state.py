@@ -405,7 +405,8 @@ class FlashCore:
             for value in set_cookies:
                 out.append((cookie_name, value))
         else:
-            out += [(cookie_name, _like(cookie_name, v)) for v in set_cookies]
+            for value in set_cookies:
+                out.append((cookie_name, _like(cookie_name, value)))
         return out
 
     def _set_cookies(self, status: int) -> list[str]:
