@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .base import BaseFlashMiddleware
 from .context import ENVIRON_KEY, current
@@ -180,7 +180,8 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
         # the core itself, and reading it back is a slow attribute read).
         flash = object.__new__(Flash)
         flash._core = core
-        store = cast("AsyncStore | None", self.store)
+        # An AsyncStore (check_store), named so without a call per request.
+        store: AsyncStore | None = self.store  # type: ignore[assignment]
         if store is not None:
             # The flash API is sync: references are read before the app runs.
             keys = read_ahead_keys(core)
