@@ -222,6 +222,28 @@ def test_a_write_id_is_the_base64url_of_its_prefix_and_counter(
         assert layout.new_write_id() == expected
 
 
+def test_forgetting_the_prefix_draws_new_random_bits_within_a_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a forked child runs (os.register_at_fork): the next id, though in
+    # the block and cycle of the last, is drawn under fresh random bits.
+    draws = iter([b"\x00" * 4, b"\xff" * 4])
+    monkeypatch.setattr(layout, "_writes", itertools.count(10))
+    monkeypatch.setattr(layout, "_prefix", (-1, b""))
+    monkeypatch.setattr(layout, "_head", (-1, ""))
+    monkeypatch.setattr("flashmw.layout.os.urandom", lambda size: next(draws))
+    before = layout.new_write_id()
+    layout._forget_prefix()
+    after = layout.new_write_id()
+    assert (
+        before == base64.urlsafe_b64encode(bytes(4) + (10).to_bytes(2, "big")).decode()
+    )
+    assert (
+        after
+        == base64.urlsafe_b64encode(b"\xff" * 4 + (11).to_bytes(2, "big")).decode()
+    )
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
 def test_a_forked_child_draws_write_ids_of_its_own() -> None:
     # Parent and child share the counter after fork(): the child must draw
