@@ -129,6 +129,24 @@ def test_headers_as_lists_in_any_case_come_out_as_lowercase_bytes() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("as_name", "as_value"),
+    [(bytearray, bytes), (memoryview, bytes), (bytes, bytearray), (bytes, memoryview)],
+)
+def test_response_headers_of_any_bytes_type_come_out_as_bytes(
+    as_name: Callable[[bytes], Any], as_value: Callable[[bytes], Any]
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        get_flash(scope).add("hi")
+        headers = [(as_name(b"x-keep"), as_value(b"1")), (b"x-other", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    start, _ = run(call_asgi(middleware(app), http_scope()))
+    assert all(type(n) is bytes and type(v) is bytes for n, v in start["headers"])
+    assert start["headers"][:2] == [(b"x-keep", b"1"), (b"x-other", b"2")]
+
+
 def test_several_cookie_headers_are_read_as_one() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         shown = get_flash(scope).get_flashed_messages(consume=False)

@@ -222,26 +222,39 @@ def test_a_write_id_is_the_base64url_of_its_prefix_and_counter(
         assert layout.new_write_id() == expected
 
 
+@pytest.mark.parametrize("number", [10, 4096 + 10, 65536 + 10])
 def test_forgetting_the_prefix_draws_new_random_bits_within_a_block(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, number: int
 ) -> None:
     # What a forked child runs (os.register_at_fork): the next id, though in
     # the block and cycle of the last, is drawn under fresh random bits.
+    # (Blocks and cycles past the first: a forgotten one matches no number.)
     draws = iter([b"\x00" * 4, b"\xff" * 4])
-    monkeypatch.setattr(layout, "_writes", itertools.count(10))
+    monkeypatch.setattr(layout, "_writes", itertools.count(number))
     monkeypatch.setattr(layout, "_prefix", (-1, b""))
     monkeypatch.setattr(layout, "_head", (-1, ""))
     monkeypatch.setattr("flashmw.layout.os.urandom", lambda size: next(draws))
     before = layout.new_write_id()
     layout._forget_prefix()
     after = layout.new_write_id()
-    assert (
-        before == base64.urlsafe_b64encode(bytes(4) + (10).to_bytes(2, "big")).decode()
-    )
-    assert (
-        after
-        == base64.urlsafe_b64encode(b"\xff" * 4 + (11).to_bytes(2, "big")).decode()
-    )
+    low = number % 65536
+    before_raw = bytes(4) + low.to_bytes(2, "big")
+    after_raw = b"\xff" * 4 + (low + 1).to_bytes(2, "big")
+    assert before == base64.urlsafe_b64encode(before_raw).decode()
+    assert after == base64.urlsafe_b64encode(after_raw).decode()
+
+
+def test_the_ids_of_one_cycle_share_its_random_bits_across_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first characters are cached per block of 4,096 ids, but the
+    # random bits are drawn per cycle of 65,536: the next block keeps them.
+    monkeypatch.setattr(layout, "_writes", itertools.count(4095))
+    monkeypatch.setattr(layout, "_prefix", (-1, b""))
+    monkeypatch.setattr(layout, "_head", (-1, ""))
+    last_of_block, first_of_next = layout.new_write_id(), layout.new_write_id()
+    assert last_of_block[:5] == first_of_next[:5]
+    assert last_of_block != first_of_next
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
@@ -296,3 +309,19 @@ def test_a_first_write_split_over_cookies_fits_max_cookies(make: MakeHarness) ->
     messages = "|".join(letter * 300 for letter in "abc")
     assert len(harness.open(f"/add?m={messages}").set_cookies) == 1
     assert harness.open("/show?peek=1").body == [["message", "c" * 300]]
+
+
+def test_a_mark_cookie_counts_against_the_limits_of_a_first_message(
+    make: MakeHarness,
+) -> None:
+    # A jar with only a mark cookie (a value put, then read), and a budget
+    # of that cookie and one new message: of two short messages flashed at
+    # once (their cookie would fit alone), the older is dropped.
+    a, b = "a" * 10, "b" * 10
+    mark_jar = _jar_of(make, "/add?k=k&v=v", "/get?k=k")
+    assert "; " not in mark_jar  # the mark cookie alone
+    one = _pair(make().open(f"/add?m={b}").set_cookies[0])
+    harness = make(max_total_size=len(mark_jar) + 2 + len(one) + 2)
+    harness.load_jar(mark_jar)
+    harness.open(f"/add?m={a}|{b}")
+    assert harness.open("/show?peek=1").body == [["message", b]]
