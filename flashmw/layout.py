@@ -890,6 +890,19 @@ def _over(mw: BaseFlashMiddleware[Any], entries: int, cookies: int, size: int) -
     )
 
 
+def _fits_alone(mw: BaseFlashMiddleware[Any], loaded: Loaded, outs: list[Out]) -> bool:
+    """Tell whether the one cookie a response sets, into an empty jar, fits.
+
+    The common first write, told without collecting the jar: :func:`_fit`'s
+    shortcut. ``False`` only sends the answer to the general count.
+    """
+    return (
+        len(outs) == 1
+        and not (loaded.cookies or loaded.mark_cookies or loaded.waiting)
+        and not _over(mw, len(outs[0].entries), 1, outs[0].size)
+    )
+
+
 def _fit(
     mw: BaseFlashMiddleware[Any],
     loaded: Loaded,
@@ -898,13 +911,8 @@ def _fit(
     dry: bool,
 ) -> None:
     """Drop the oldest entries until the browser's jar fits every limit."""
-    outs = changes.outs
-    if (
-        len(outs) == 1
-        and not (loaded.cookies or loaded.mark_cookies or loaded.waiting)
-        and not _over(mw, len(outs[0].entries), 1, outs[0].size)
-    ):
-        return  # the one cookie this response sets fits alone (a first write)
+    if _fits_alone(mw, loaded, changes.outs):
+        return
     drop = changes.drop
     live: list[Stored | Out] = []
     for group in (loaded.cookies, loaded.mark_cookies, loaded.waiting):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import random
 import re
@@ -113,6 +114,63 @@ def test_plan_messages_is_plan_general(
                 https=False,
             )
             assert _summary(flash._core._plan(consume=consume)) == _summary(general)
+
+
+@given(
+    adds=st.lists(
+        st.tuples(
+            _categories,
+            st.one_of(st.text(max_size=20), st.text(min_size=100, max_size=300)),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    max_messages=st.integers(1, 6),
+    max_cookies=st.integers(1, 3),
+    max_total_size=st.sampled_from([300, 450, 700, 1200, 4096]),
+    max_cookie_size=st.sampled_from([300, 600, 4093]),
+)
+def test_fits_alone_is_the_general_limits_check(
+    adds: list[tuple[str, str]],
+    max_messages: int,
+    max_cookies: int,
+    max_total_size: int,
+    max_cookie_size: int,
+) -> None:
+    # A first write (no cookie in the jar) under any limits: the shortcut
+    # of _fit decides what the general count decides.
+    mw = _middleware(
+        max_messages=max_messages,
+        max_cookies=max_cookies,
+        max_total_size=max_total_size,
+        max_cookie_size=max_cookie_size,
+    )
+    flash = Flash(mw, environ_headers(cookie=""))
+    for category, text in adds:
+        flash.add(text, category)
+    shortcut = _summary(flash._core._plan(consume=True))
+    with mock.patch.object(layout, "_fits_alone", return_value=False):
+        general = _summary(flash._core._plan(consume=True))
+    assert shortcut == general
+
+
+@given(
+    start=st.one_of(
+        st.integers(0, 3 * 65536),
+        st.integers(1, 40).map(lambda block: block * 4096 - 3),
+    ),
+    count=st.integers(1, 8),
+)
+def test_new_write_id_is_the_long_way(start: int, count: int) -> None:
+    # The cached head and the table of last characters give the id that
+    # base64 of the prefix and the counter gives, block after block.
+    with (
+        mock.patch.object(layout, "_writes", itertools.count(start)),
+        mock.patch.object(layout, "_prefix", (-1, b"")),
+        mock.patch.object(layout, "_head", (-1, "")),
+    ):
+        for number in range(start, start + count):
+            assert layout.new_write_id() == layout._write_id(number)
 
 
 _json_texts = st.one_of(
