@@ -150,13 +150,17 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=True, separators=(",", ":"))
 
 
+def _consume_all(flash: Flash | FlashCore) -> None:
+    """Consume every list message and keyed value: this response shows them."""
+    flash.get_flashed_messages(with_categories=False, category_filter=(), consume=True)
+    flash.items()
+
+
 def take_pending(flash: Flash) -> dict[str, Any]:
     """Return the pending state in the transport's JSON shape and consume it."""
     messages, values = flash._core._pending()
     document = state_json(messages, values)
-    # Consumed: what the trigger carries is shown by this response.
-    flash.get_flashed_messages(with_categories=False, category_filter=(), consume=True)
-    flash.items()
+    _consume_all(flash)
     return document
 
 
@@ -247,9 +251,7 @@ def with_trigger(
             budget,
         )
         return headers
-    # Consumed: what the trigger carries is shown by this response.
-    flash.get_flashed_messages(with_categories=False, category_filter=(), consume=True)
-    flash.items()
+    _consume_all(flash)
     out = [(n, v) for n, v in headers if _text(n).lower() != "hx-trigger"]
     # ASGI wants lower-case names; WSGI keeps the spelling htmx documents.
     spelling = "hx-trigger" if isinstance(sample, bytes) else "HX-Trigger"
