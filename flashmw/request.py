@@ -63,8 +63,9 @@ class Headers(Protocol):
     the environ's keys for WSGI (``HTTP_SEC_FETCH_DEST``, ``CONTENT_TYPE``),
     so that the WSGI flash reads a copy of the environ with ``dict.get`` in
     C; each adapter turns a header name into its key once, when it is
-    built (``BaseFlashMiddleware._header_key``). The functions here read
-    whatever keys their ``rules`` and ``names`` give.
+    built (``flashmw.wsgi.environ_key`` makes the WSGI key of a name).
+    The functions here read whatever keys their ``rules`` and ``names``
+    give.
 
     The request's scheme and method are read as HTTP/2 sends them, as the
     pseudo-headers ``:scheme`` (``"https"`` for a request over TLS, a
