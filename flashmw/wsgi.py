@@ -195,12 +195,9 @@ class _Exchange:
             raise
 
     def __iter__(self) -> Iterator[bytes]:
-        # No work until the first next(): servers and wrappers call iter()
-        # where an error would not be followed by close(). A generator ends
-        # without raising StopIteration, which a __next__ method must raise.
-        return self._chunks()
-
-    def _chunks(self) -> Iterator[bytes]:
+        # A generator: iter() runs none of it, since servers and wrappers
+        # call iter() where an error would not be followed by close(); and it
+        # ends without raising StopIteration, which a __next__ must raise.
         first = self.first
         if first is not None:
             self.first = None
