@@ -424,7 +424,9 @@ def resolve_general(
             loaded.newest = max(loaded.newest, mark[1][0])
             if mark[2] >= made_after:
                 newest = marks.get(mark[0])
-                if newest is None or mark[1] > newest[1]:
+                # Of two marks of one stamp (two tabs read one value), the
+                # later made: it holds a minute after the later read.
+                if newest is None or mark[1:] > newest[1:]:
                     marks[mark[0]] = mark
         reads.update(cookie.reads)
     everything = marks.get(None, (None, _NO_STAMP, 0))[1]

@@ -325,3 +325,33 @@ def test_a_mark_cookie_counts_against_the_limits_of_a_first_message(
     harness.load_jar(mark_jar)
     harness.open(f"/add?m={a}|{b}")
     assert harness.open("/show?peek=1").body == [["message", b]]
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_two_reads_of_one_value_protect_until_a_minute_after_the_later(
+    make: MakeHarness, clock: FakeClock, later_first: bool
+) -> None:
+    # Two tabs read the same value, 30 s apart: each response leaves a mark
+    # of that value's stamp. An older put of the key that arrives later must
+    # stay hidden for a minute after the *later* read, whatever order the
+    # browser sends the two mark cookies in, and after another response
+    # carried the marks forward into a mark cookie of its own.
+    harness = make()
+    older = harness.raw(None, "/put?k=info&v=older")  # still on its way
+    jar = Jar()
+    jar.apply(harness.raw(None, "/put?k=info&v=newer"))
+    jar.apply(harness.raw(jar.header(), "/put?k=other&v=x"))
+    before = jar.header()
+    first = harness.raw(before, "/get?k=info")
+    clock.advance(30)
+    second = harness.raw(before, "/get?k=info")  # started before first arrived
+    assert first.body == second.body == {"info": "newer"}
+    for reply in [second, first] if later_first else [first, second]:
+        jar.apply(reply)
+    clock.advance(20)
+    carried = harness.raw(jar.header(), "/get?k=other")  # writes a mark cookie
+    assert carried.body == {"other": "x"}
+    jar.apply(carried)
+    clock.advance(25)  # 75 s after the first read, 45 s after the second
+    jar.apply(older)
+    assert harness.raw(jar.header(), "/get?k=info").body == {"info": None}
