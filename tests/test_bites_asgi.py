@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
+
+import pytest
 
 from flashmw import ASGIFlashMiddleware, get_flash
 from flashmw.asgi import Message, Receive, Scope, Send
@@ -12,6 +15,8 @@ from flashmw.endpoint import MAX_BODY_BYTES, _asset
 from flashmw.testing import read_flash
 
 from .harness import SECRET, call_asgi, http_scope
+from .test_bites_base_2 import MemoryStore
+from .test_store_protocol import LONG
 
 
 def _run(app: Any, scope: Scope, **options: Any) -> list[Message]:
@@ -237,3 +242,127 @@ def test_a_second_accept_is_passed_through_untouched() -> None:
     accept, again = _run(app, scope)
     assert _set_cookies(accept)
     assert again is second
+
+
+# -- a store on ASGI: what the adapter does around the app's messages --------
+
+
+class _FailingPuts(MemoryStore):
+    """Gives back what it holds, then refuses every put after the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts = 0
+
+    async def put(self, key: str, data: bytes, ttl: int) -> None:
+        self.puts += 1
+        if self.puts > 1:
+            raise ConnectionError("the store went away")
+        await super().put(key, data, ttl)
+
+
+async def _flash_long(scope: Scope, receive: Receive, send: Send) -> None:
+    """Flashes more than the cookies hold: the rest goes to the store."""
+    flash = get_flash(scope)
+    for number in range(20):
+        flash.add(LONG.format(number), "error")
+    await send({"type": "http.response.start", "status": 302, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _show(scope: Scope, receive: Receive, send: Send) -> None:
+    shown = get_flash(scope).get_flashed_messages()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": json.dumps(shown).encode()})
+
+
+async def _silent(scope: Scope, receive: Receive, send: Send) -> None:
+    """Reads the flash and answers nothing (a handler that gave up)."""
+    get_flash(scope).get_flashed_messages()
+
+
+def _stored_jar(store: MemoryStore) -> list[tuple[bytes, bytes]]:
+    start, _ = _run(_flash_long, http_scope(), store=store)
+    assert store.values  # the flash outgrew its cookies
+    pairs = [cookie.split(b";")[0] for cookie in _set_cookies(start)]
+    return [(b"cookie", b"; ".join(pairs))]
+
+
+def test_an_app_that_answers_nothing_puts_back_what_the_store_gave() -> None:
+    store = MemoryStore()
+    headers = _stored_jar(store)
+    assert _run(_silent, http_scope(headers=headers), store=store) == []
+    assert store.values  # back where it was: nothing was shown
+    _, body = _run(_show, http_scope(headers=headers), store=store)
+    assert json.loads(body["body"]) == [LONG.format(n) for n in range(20)]
+
+
+def test_an_app_that_answers_nothing_logs_what_it_could_not_put_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = _FailingPuts()
+    headers = _stored_jar(store)
+    with caplog.at_level(logging.WARNING, logger="flashmw"):
+        assert _run(_silent, http_scope(headers=headers), store=store) == []
+    assert "could not put 1 flash value(s) back in _FailingPuts" in caplog.text
+    assert "ConnectionError: the store went away" in caplog.text
+
+
+def test_a_websocket_accept_settles_the_store_before_its_cookies() -> None:
+    store = MemoryStore()
+    headers = _stored_jar(store)
+    shown: list[Any] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        shown.extend(get_flash(scope).get_flashed_messages())
+        await send({"type": "websocket.accept"})
+
+    scope = http_scope("/ws", scheme="ws", headers=headers)
+    scope["type"] = "websocket"
+    (accept,) = _run(app, scope, store=store)
+    assert shown == [LONG.format(n) for n in range(20)]
+    deleted = [c for c in _set_cookies(accept) if b"Max-Age=0" in c]
+    assert len(deleted) == len(headers[0][1].split(b"; "))
+    assert store.values == {}  # consumed: nothing put back
+
+
+def test_a_start_without_a_status_reads_as_a_200_with_a_store() -> None:
+    store = MemoryStore()
+    headers = _stored_jar(store)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        get_flash(scope).get_flashed_messages()
+        await send({"type": "http.response.start", "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    start, _ = _run(app, http_scope(headers=headers), store=store)
+    assert all(b"Max-Age=0" in cookie for cookie in _set_cookies(start))
+    assert store.values == {}
+
+
+def test_a_second_start_after_the_body_began_is_passed_through_untouched() -> None:
+    # A confused app: the server is the one to refuse it, as it was sent.
+    second = {"type": "http.response.start", "status": 500, "headers": []}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        get_flash(scope).add("saved")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await send(second)
+        await send({"type": "http.response.body", "body": b"b"})
+
+    first, _, again, last = _run(app, http_scope())
+    assert _set_cookies(first)
+    assert again is second
+    assert last["body"] == b"b"
+
+
+def test_headers_given_as_a_one_shot_iterator_are_read_once() -> None:
+    # ASGI asks for an iterable: the fields are read into a map once, so
+    # the unseen check after the cookie's read still sees Sec-Fetch-Dest.
+    cookie = _cookie()
+    fields = iter([(b"cookie", cookie), (b"sec-fetch-dest", b"image")])
+    start, body = _run(_show, http_scope(headers=fields))  # type: ignore[arg-type]
+    assert json.loads(body["body"]) == ["saved"]
+    assert _set_cookies(start) == []  # an image: a peek, nothing consumed
