@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import os
 import re
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -73,6 +75,24 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
 
 AppT = TypeVar("AppT")
 Pairs = list[tuple[str, Any]]
+
+# flashmw's own source files: a warning names the first line outside them.
+_OWN_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _outside_stacklevel() -> int:
+    """Return the ``stacklevel`` of the first caller outside flashmw.
+
+    Called in a constructor, that is the app's line that built the
+    middleware, however many of flashmw's own classes (a subclass's
+    ``__init__`` calling ``super().__init__``) it went through.
+    """
+    level = 2  # the caller of the function that calls this one
+    frame = sys._getframe(level)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_OWN_FILES):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _seconds(value: float | datetime.timedelta, name: str) -> int:
@@ -292,7 +312,7 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"secret_key is shorter than {_SHORT_KEY} bytes; anyone who "
                 "guesses it can forge flash messages",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=_outside_stacklevel(),
             )
         if not isinstance(cookie_name, str) or not is_token(cookie_name):
             raise ValueError(
