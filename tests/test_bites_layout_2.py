@@ -355,3 +355,33 @@ def test_two_reads_of_one_value_protect_until_a_minute_after_the_later(
     clock.advance(25)  # 75 s after the first read, 45 s after the second
     jar.apply(older)
     assert harness.raw(jar.header(), "/get?k=info").body == {"info": None}
+
+
+def _new_cookie_size(clock: FakeClock, message: str, **options: int) -> tuple[str, int]:
+    """The name and Cookie-header size of the one cookie ``message`` makes."""
+    harness = WSGIHarness(store=FlakyStore(), clock=clock, **options)
+    (cookie,) = harness.open(f"/flash?m={message}").set_cookies
+    pair = cookie.split(";")[0]
+    return pair.split("=")[0], len(pair) + 2  # "; " between pairs
+
+
+def test_a_cookie_the_size_of_its_reference_stays_out_of_the_store(
+    clock: FakeClock,
+) -> None:
+    # Over max_total_size, the largest new cookie goes to the store only if
+    # its reference is smaller: at the same size there is no room to gain,
+    # and the store is not called for nothing.
+    name, reference = _new_cookie_size(clock, "x" * 2000, max_cookie_size=1000)
+    assert name.endswith("r")
+    (length,) = [
+        n for n in range(60) if _new_cookie_size(clock, "x" * n)[1] == reference
+    ][:1]
+    store = FlakyStore()
+    harness = WSGIHarness(store=store, clock=clock, max_total_size=300)
+    harness.open("/flash?m=older")
+    clock.advance(1)
+    added = harness.open(f"/flash?m={'x' * length}")
+    assert store.values == {}
+    (kept,) = [c.split("=")[0] for c in added.set_cookies if "Max-Age=0" not in c]
+    assert not kept.endswith("r")
+    assert harness.open("/show").body == [["message", "x" * length]]
