@@ -12,6 +12,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -357,7 +358,7 @@ def test_two_reads_of_one_value_protect_until_a_minute_after_the_later(
     assert harness.raw(jar.header(), "/get?k=info").body == {"info": None}
 
 
-def _new_cookie_size(clock: FakeClock, message: str, **options: int) -> tuple[str, int]:
+def _new_cookie_size(clock: FakeClock, message: str, **options: Any) -> tuple[str, int]:
     """The name and Cookie-header size of the one cookie ``message`` makes."""
     harness = WSGIHarness(store=FlakyStore(), clock=clock, **options)
     (cookie,) = harness.open(f"/flash?m={message}").set_cookies
