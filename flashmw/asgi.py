@@ -21,6 +21,7 @@ from .store import (
 )
 
 if TYPE_CHECKING:
+    from .request import Headers
     from .store import AsyncStore
 
 Scope = MutableMapping[str, Any]
@@ -29,25 +30,34 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-Headers = Iterable[tuple[bytes, bytes] | list[bytes]]
-
 # The message that starts an HTTP answer, and the one that carries its body,
 # for each scope type (a websocket can be denied with an HTTP response).
 _HTTP = ("http.response.start", "http.response.body")
 _DENIAL = ("websocket.http.response.start", "websocket.http.response.body")
 
 
-#: The pseudo-headers of :class:`flashmw.request.Headers`.
-_PSEUDO = frozenset((":scheme", ":method"))
+#: The pseudo-headers of :class:`flashmw.request.Headers`, as keys.
+_PSEUDO = frozenset((b":scheme", b":method"))
+
+
+def field_key(name: str) -> bytes:
+    """Return the ASGI key of the header called ``name``: its lower-case bytes.
+
+    ``"sec-fetch-dest"`` is ``b"sec-fetch-dest"``, as servers send the
+    field's name; ``":scheme"`` and ``":method"`` are read from the scope.
+    """
+    return name.lower().encode("latin-1")
 
 
 class _ScopeHeaders:
     """The request's headers, read from the ASGI scope by lower-case name.
 
-    Built on the first read: HTTP/2 and HTTP/3 may split one header (the
-    cookies above all) over several fields, which are read as one. The
-    scheme and method are the scope's, as the pseudo-headers ``:scheme``
-    and ``:method``.
+    Keyed by the fields' names as bytes (see :func:`field_key`), so that
+    building the map decodes nothing: a browser sends 12-18 fields and
+    the flash reads two or three of them. Built on the first read:
+    HTTP/2 and HTTP/3 may split one header (the cookies above all) over
+    several fields, which are read as one. The scheme and method are the
+    scope's, as the pseudo-headers ``:scheme`` and ``:method``.
     """
 
     __slots__ = ("_fields", "_map", "_scheme", "_method")
@@ -57,37 +67,78 @@ class _ScopeHeaders:
         # headers object holding the scope would make a reference cycle
         # (scope, flash, headers) that only the cyclic GC frees.
         self._fields: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
-        self._map: dict[str, bytes] | None = None  # the fields by lower-case name
+        self._map: dict[bytes, bytes] | None = None  # the fields by lower-case name
         # The pseudo-headers, as HTTP/2 has them (a websocket's method is
         # GET, and "wss" is "https").
         self._scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
         self._method: str = scope.get("method") or "GET"
 
-    def get(self, name: str) -> str | None:
-        if name in _PSEUDO:  # the scope's own, never a field's
-            return self._scheme if name == ":scheme" else self._method
-        value = self._headers().get(name)
+    def get(self, key: bytes) -> str | None:
+        if key in _PSEUDO:  # the scope's own, never a field's
+            return self._scheme if key == b":scheme" else self._method
+        value = self._headers().get(key)
+        if value is None:
+            return None
         # Decoded when read: most fields never are.
-        return None if value is None else value.decode("latin-1")
+        return (value if type(value) is bytes else bytes(value)).decode("latin-1")
 
-    def keys(self) -> AbstractSet[str]:
+    def keys(self) -> AbstractSet[bytes]:
         return self._headers().keys()
 
-    def _headers(self) -> dict[str, bytes]:
+    def _headers(self) -> dict[bytes, bytes]:
         found = self._map
         if found is None:
-            found = self._map = {}
-            for raw_name, raw_value in self._fields:
-                if type(raw_name) is not bytes or type(raw_value) is not bytes:
-                    # A bytearray or memoryview (servers send bytes).
-                    raw_name, raw_value = bytes(raw_name), bytes(raw_value)  # noqa: PLW2901
-                # Latin-1 maps every byte, so nothing here can fail.
-                key = raw_name.decode("latin-1").lower()
-                if key in found:
-                    joiner = b"; " if key == "cookie" else b", "
-                    raw_value = found[key] + joiner + raw_value  # noqa: PLW2901
-                found[key] = raw_value
+            found = self._map = _field_map(self._fields)
         return found
+
+
+def _field_map(fields: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Return the header fields by lower-case name: :func:`_field_map_general`, fast.
+
+    What servers send is a list of fields with each name once, in lower
+    case, as bytes: ``dict()`` builds that map in C. Anything else takes
+    the general loop.
+    """
+    if type(fields) is list or type(fields) is tuple:
+        try:
+            found: dict[bytes, bytes] = dict(fields)
+            lower = b"".join(found).islower()
+        except TypeError:  # a bytearray name, which cannot be a key
+            pass
+        else:
+            if lower and len(found) == len(fields):
+                return found
+    return _field_map_general(fields)
+
+
+def _field_map_general(fields: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Return the header fields by lower-case name, repeated ones joined."""
+    found: dict[bytes, bytes] = {}
+    for raw_name, raw_value in fields:
+        if type(raw_name) is not bytes or type(raw_value) is not bytes:
+            # A bytearray or memoryview (servers send bytes).
+            raw_name, raw_value = bytes(raw_name), bytes(raw_value)  # noqa: PLW2901
+        key = raw_name.lower()
+        if key in found:
+            joiner = b"; " if key == b"cookie" else b", "
+            raw_value = found[key] + joiner + raw_value  # noqa: PLW2901
+        found[key] = raw_value
+    return found
+
+
+class _ByName:
+    """The ASGI headers by lower-case name, for the JSON endpoint."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def get(self, name: str) -> str | None:
+        return self._headers.get(field_key(name))
+
+    def keys(self) -> AbstractSet[str]:
+        return {bytes(key).decode("latin-1") for key in self._headers.keys()}  # noqa: SIM118
 
 
 def _with_flash_headers(flash: FlashCore, message: Message) -> Message:
@@ -169,6 +220,8 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
     """
 
     _async_io = True  # its store is an AsyncStore, awaited
+    # The flash reads its request's headers by their names as bytes.
+    _header_key = staticmethod(field_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -223,7 +276,7 @@ class ASGIFlashMiddleware(BaseFlashMiddleware[ASGIApp]):
             endpoint=self.endpoint,
             method=scope.get("method", "GET"),
             path=scope.get("path", ""),
-            headers=flash._core._headers,
+            headers=_ByName(flash._core._headers),
             body=await _read_body(receive),
         )
         headers = [

@@ -252,12 +252,13 @@ class BaseFlashMiddleware(Generic[AppT]):
     _async_io: ClassVar[bool] = False
 
     @staticmethod
-    def _header_key(name: str) -> str:
+    def _header_key(name: str) -> Any:
         """Return the key of the header called ``name`` in the adapter's headers.
 
-        The lower-case name itself here (ASGI); the WSGI adapter's keys are
-        the environ's (see :class:`flashmw.request.Headers`). Called for the
-        few headers the core reads, once, when the middleware is built.
+        The lower-case name itself here (a ``dict`` of names); the adapters
+        have keys of their own (see :class:`flashmw.request.Headers`).
+        Called for the few headers the core reads, once, when the
+        middleware is built.
         """
         return name
 

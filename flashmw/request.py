@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Protocol
+from typing import Any, Protocol
 
 from .cookies import is_token
 
@@ -59,11 +59,13 @@ class Headers(Protocol):
     """Read access to a request's headers: a mapping of key to value.
 
     A plain ``dict`` of lower-case header names is one. The keys are the
-    adapter's own: lower-case names for ASGI (built from the scope), and
-    the environ's keys for WSGI (``HTTP_SEC_FETCH_DEST``, ``CONTENT_TYPE``),
-    so that the WSGI flash reads a copy of the environ with ``dict.get`` in
-    C; each adapter turns a header name into its key once, when it is
-    built (``flashmw.wsgi.environ_key`` makes the WSGI key of a name).
+    adapter's own: the environ's keys for WSGI (``HTTP_SEC_FETCH_DEST``,
+    ``CONTENT_TYPE``), so that the WSGI flash reads a copy of the environ
+    with ``dict.get`` in C, and lower-case names as bytes for ASGI
+    (``b"sec-fetch-dest"``), so that the scope's fields become a map
+    without decoding their names. Each adapter turns a header name into
+    its key once, when it is built (``flashmw.wsgi.environ_key`` and
+    ``flashmw.asgi.field_key`` make the key of a name).
     The functions here read whatever keys their ``rules`` and ``names``
     give.
 
@@ -74,14 +76,14 @@ class Headers(Protocol):
     needs them, so a request that never touches its flash never reads them.
     """
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: Any) -> str | None:
         """Return the header under ``key``, or ``None``.
 
         Repeated headers come back joined with ``", "`` (``"; "`` for
         ``cookie``); bytes are decoded as latin-1.
         """
 
-    def keys(self) -> AbstractSet[str]:
+    def keys(self) -> AbstractSet[Any]:
         """Return the keys of the headers the request has.
 
         :func:`is_unseen` asks whether any of the headers it reads is
@@ -96,7 +98,7 @@ def _items(value: str) -> Iterable[str]:
 
 
 def is_speculative(
-    headers: Headers, rules: Mapping[str, tuple[str, ...]] = SPECULATIVE_HEADERS
+    headers: Headers, rules: Mapping[Any, tuple[str, ...]] = SPECULATIVE_HEADERS
 ) -> bool:
     """Tell whether a header names the request a prefetch, prerender or preload."""
     for name, tokens in rules.items():
@@ -109,7 +111,7 @@ def is_speculative(
 def is_subresource(
     headers: Headers,
     destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS,
-    key: str = "sec-fetch-dest",
+    key: Any = "sec-fetch-dest",
 ) -> bool:
     """Tell whether ``Sec-Fetch-Dest`` (at ``key``) names other than a page."""
     value = headers.get(key)
@@ -117,20 +119,20 @@ def is_subresource(
 
 
 def watched(
-    rules: Mapping[str, tuple[str, ...]],
+    rules: Mapping[Any, tuple[str, ...]],
     destinations: frozenset[str],
-    dest_key: str = "sec-fetch-dest",
-) -> frozenset[str]:
+    dest_key: Any = "sec-fetch-dest",
+) -> frozenset[Any]:
     """Return the keys of the headers :func:`is_unseen` reads."""
     return frozenset(rules) | ({dest_key} if destinations else set())
 
 
 def is_unseen(
     headers: Headers,
-    rules: Mapping[str, tuple[str, ...]] = SPECULATIVE_HEADERS,
+    rules: Mapping[Any, tuple[str, ...]] = SPECULATIVE_HEADERS,
     destinations: frozenset[str] = SUBRESOURCE_DESTINATIONS,
-    names: frozenset[str] | None = None,
-    dest_key: str = "sec-fetch-dest",
+    names: frozenset[Any] | None = None,
+    dest_key: Any = "sec-fetch-dest",
 ) -> bool:
     """Tell whether nobody sees the response as a page (speculative or a sub-resource).
 

@@ -25,14 +25,23 @@ from flashmw import (
     current_flash,
     get_flash,
 )
-from flashmw.asgi import Message, Receive, Scope, Send
+from flashmw.asgi import Message, Receive, Scope, Send, field_key
 from flashmw.wsgi import environ_key
 
 SECRET = "s3cr3t-for-tests-only-0123456789abcdef"
 
 
 class HeaderDict(dict[str, str]):
-    """Request headers by lower-case name, as the core reads them in ASGI."""
+    """Request headers by lower-case name, as the JSON endpoint reads them."""
+
+
+def field_headers(**headers: str) -> dict[bytes, str]:
+    """Request headers as the ASGI flash reads them: names as bytes.
+
+    ``field_headers(cookie="flash=...")`` for a ``Flash`` built on an
+    ``ASGIFlashMiddleware``, whose core reads ``b"cookie"``.
+    """
+    return {field_key(name.replace("_", "-")): v for name, v in headers.items()}
 
 
 def environ_headers(**headers: str) -> dict[str, str]:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from flashmw import ASGIFlashMiddleware, get_flash
+from flashmw import ASGIFlashMiddleware, asgi, get_flash
 from flashmw.asgi import Message, Receive, Scope, Send
 from flashmw.endpoint import MAX_BODY_BYTES, _asset
+from flashmw.request import is_unseen
 from flashmw.testing import read_flash
 
 from .harness import SECRET, call_asgi, http_scope
@@ -367,3 +368,27 @@ def test_headers_given_as_a_one_shot_iterator_are_read_once() -> None:
     start, body = _run(_show, http_scope(headers=fields))  # type: ignore[arg-type]
     assert json.loads(body["body"]) == ["saved"]
     assert _set_cookies(start) == []  # an image: a peek, nothing consumed
+
+
+def test_the_endpoints_view_reads_the_scope_by_header_name() -> None:
+    # The flash reads the fields by their names as bytes; the endpoint reads
+    # them by name, through this view. A field name may be a memoryview.
+    headers: Any = [(b"sec-fetch-dest", b"image"), (memoryview(b"x-later"), b"1")]
+    scope = http_scope(headers=headers, scheme="https", method="HEAD")
+    by_name = asgi._ByName(asgi._ScopeHeaders(scope))
+    assert by_name.get("sec-fetch-dest") == "image"
+    assert by_name.get("Sec-Fetch-Dest") == "image"
+    assert by_name.get("x-later") == "1"
+    assert by_name.get(":scheme") == "https"
+    assert by_name.get(":method") == "HEAD"
+    assert by_name.get("host") is None
+    assert by_name.keys() == {"sec-fetch-dest", "x-later"}
+    # The public rules read it by name, as they read any mapping of names.
+    assert is_unseen(by_name)
+    document = http_scope(headers=[(b"sec-fetch-dest", b"document")])
+    assert not is_unseen(asgi._ByName(asgi._ScopeHeaders(document)))
+
+
+def test_field_keys_are_lower_case_bytes() -> None:
+    assert asgi.field_key("Sec-Fetch-Dest") == b"sec-fetch-dest"
+    assert asgi.field_key(":scheme") == b":scheme"

@@ -26,9 +26,9 @@ from .harness import (
     ASGIHarness,
     FakeClock,
     Harness,
-    HeaderDict,
     Reply,
     WSGIHarness,
+    field_headers,
     scenario_asgi_app,
     scenario_wsgi_app,
     split_header,
@@ -502,7 +502,7 @@ def test_an_async_store_outside_the_adapter_leaves_references_waiting(
         _flash_long(harness)
         jar = harness.jar()
         assert jar is not None
-        flash = Flash(harness.app, HeaderDict(cookie=jar))
+        flash = Flash(harness.app, field_headers(cookie=jar))
         with caplog.at_level(logging.WARNING, logger="flashmw"):
             assert flash.get_flashed_messages() == ["Small."]
             headers = flash._core._with_headers(200, [], "Vary", "Set-Cookie")

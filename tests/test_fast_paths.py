@@ -11,10 +11,10 @@ import re
 from typing import Any
 from unittest import mock
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flashmw import FlashMiddleware, layout, signing, values
+from flashmw import FlashMiddleware, asgi, layout, signing, values
 from flashmw.cookies import MAX_SUFFIX, find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
@@ -456,3 +456,34 @@ _cookie_pieces = st.sampled_from(
 def test_find_cookies_is_the_scanner(pieces: list[str], name: str) -> None:
     header = "".join(pieces).replace("flash", name)
     assert find_cookies(header, name) == _scanned(header, name)
+
+
+# Header fields as ASGI servers send them (lower-case bytes names, each once)
+# and as they may come otherwise: upper case, repeated, not bytes, not a list.
+_field_names = st.sampled_from(
+    [b"cookie", b"Cookie", b"host", b"hx-request", b"HX-Request", b"x-1", b"\xc0b"]
+)
+_bytes_types = st.sampled_from([bytes, bytes, bytearray, memoryview])
+
+
+@given(
+    st.lists(
+        st.tuples(_field_names, st.binary(max_size=6), _bytes_types, _bytes_types),
+        max_size=6,
+    ),
+    st.sampled_from([list, tuple, iter]),
+)
+@example([(b"host", b"a", bytes, bytes), (b"host", b"b", bytes, bytes)], list)
+@example([(b"x-1", b"a", bytes, bytes), (b"Cookie", b"b", bytes, bytes)], tuple)
+@example([(b"cookie", b"a", bytearray, bytes)], list)
+@example([(b"cookie", b"a", memoryview, memoryview)], list)
+def test_field_map_is_the_general_loop(
+    drawn: list[tuple[bytes, bytes, Any, Any]], container: Any
+) -> None:
+    fields = [(as_name(n), as_value(v)) for n, v, as_name, as_value in drawn]
+    general = asgi._field_map_general(fields)
+    assert all(type(k) is bytes and type(v) is bytes for k, v in general.items())
+    headers = asgi._ScopeHeaders({"headers": container(fields)})
+    assert {bytes(key) for key in headers.keys()} == set(general)  # noqa: SIM118
+    for key, value in general.items():
+        assert headers.get(key) == value.decode("latin-1")
