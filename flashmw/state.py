@@ -388,7 +388,10 @@ class FlashCore:
         out = []
         varies = []
         for header in headers:
-            if header[0].lower() == lower:
+            name = header[0]
+            # The length first: most names are not four characters long,
+            # and lower() makes a new string (a response has a dozen).
+            if len(name) == 4 and name.lower() == lower:
                 varies.append(_text(header[1]))
             else:
                 out.append(header)

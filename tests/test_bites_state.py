@@ -156,3 +156,21 @@ def test_asgi_htmx_headers_are_bytes_as_the_spec_requires(clock: FakeClock) -> N
     assert all(
         type(name) is bytes and type(value) is bytes for name, value in start["headers"]
     )
+
+
+def _four_letter_headers(flash: Flash, args: dict[str, str]) -> Reply:
+    flash.get_flashed_messages()
+    headers = [("Link", "</a.css>; rel=preload"), ("ETag", '"v1"'), ("Vary", "Accept")]
+    return Reply(headers=headers)
+
+
+def test_headers_as_long_as_vary_pass_a_touched_response_untouched(
+    harness: Harness, route: Any
+) -> None:
+    # Vary is found by its name's length first: names of four characters
+    # that are not Vary go out as they came.
+    route("/four", _four_letter_headers)
+    response = harness.open("/four")
+    assert response.get_all("Link") == ["</a.css>; rel=preload"]
+    assert response.get_all("ETag") == ['"v1"']
+    assert response.get_all("Vary") == ["Accept, Cookie"]
