@@ -44,8 +44,6 @@ from .transport import DEFAULT_HTMX_MAX_BYTES, check_htmx_options
 from .values import Serializer, TaggedJSONSerializer
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from .sealing import CookieSealer
 
 logger = logging.getLogger("flashmw")
@@ -82,15 +80,15 @@ Pairs = list[tuple[str, Any]]
 _OWN_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def _outside_stacklevel(frame: FrameType) -> int:
-    """Return the ``stacklevel`` that names the first caller outside flashmw.
+def _outside_stacklevel() -> int:
+    """Return the ``stacklevel`` of the first caller outside flashmw.
 
-    ``frame`` is the frame that calls :func:`warnings.warn` (stacklevel 1).
-    In a constructor, the first frame outside is the app's line that built
-    the middleware, however many of flashmw's own frames (a subclass's
-    ``__init__`` calling ``super().__init__``) lie between.
+    Called in a constructor, that is the app's line that built the
+    middleware, however many of flashmw's own classes (a subclass's
+    ``__init__`` calling ``super().__init__``) it went through.
     """
-    level = 1
+    level = 2  # the caller of the function that calls this one
+    frame = sys._getframe(level)
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_OWN_FILES):
         frame = frame.f_back
         level += 1
@@ -315,7 +313,7 @@ class BaseFlashMiddleware(Generic[AppT]):
                 f"secret_key is shorter than {_SHORT_KEY} bytes; anyone who "
                 "guesses it can forge flash messages",
                 UserWarning,
-                stacklevel=_outside_stacklevel(sys._getframe()),
+                stacklevel=_outside_stacklevel(),
             )
         if not isinstance(cookie_name, str) or not is_token(cookie_name):
             raise ValueError(
