@@ -18,6 +18,7 @@ import redis.asyncio
 
 from flashmw import ASGIFlashMiddleware, Flash, FlashMiddleware
 from flashmw.redis import DEFAULT_PREFIX, RedisStore
+from flashmw.store import decode_reference
 from flashmw.testing import read_flash
 
 from .harness import (
@@ -33,6 +34,7 @@ from .harness import (
     scenario_wsgi_app,
     split_header,
 )
+from .test_bites_base_2 import MemoryStore
 from .test_store import (  # noqa: F401 (fixtures)
     DELETED,
     Build,
@@ -537,3 +539,34 @@ def test_read_flash_refuses_a_reference_whose_body_is_not_a_pair(
         value = _signed(harness, [[["key", "m"]], [["r", body]]])
         with pytest.raises(ValueError, match="does not verify"):
             read_flash(harness.app, [("Set-Cookie", f"flash.abcdefgh0r={value}")])
+
+
+# -- a bad stored value among good ones ---------------------------------------
+
+
+@pytest.mark.parametrize("bad", [0, 1])
+def test_a_bad_stored_value_loses_none_of_the_references_beside_it(
+    bad: int, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two requests each left a reference; one stored value is corrupt. The
+    # other request's messages still show, whichever the browser sends first.
+    store = MemoryStore()
+    harness = ASGIHarness(store=store, clock=clock)
+    try:
+        _flash_long(harness, 20, "error")
+        clock.advance(1)
+        _flash_long(harness, 20, "info")
+        jar = split_header(harness.jar() or "")
+        references = [(name, raw) for name, raw in jar if name.endswith("r")]
+        assert len(references) == 2 == len(store.values)
+        # In the order the browser sends them: the first, or the second.
+        key = decode_reference(harness.app, *references[bad], clock()).key
+        store.values[key] = b"not a flash value"
+        with caplog.at_level(logging.DEBUG, logger="flashmw"):
+            shown = harness.open("/show").body
+        assert len(shown) == 20
+        assert len({category for category, _ in shown}) == 1
+        assert "ignored the stored value" in caplog.text
+        assert store.values == {}
+    finally:
+        harness.close()
