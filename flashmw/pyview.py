@@ -82,16 +82,22 @@ def _path(url: object) -> str | None:
 
 
 def _cookie_header(scope: Scope) -> str:
-    # Latin-1 maps every byte; HTTP/2 may split the header into several.
-    return "; ".join(
-        bytes(value).decode("latin-1")
-        for name, value in scope.get("headers") or ()
-        if bytes(name).lower() == b"cookie"
-    )
+    """Return the request's ``Cookie`` header, through its flash's headers.
+
+    The flash middleware around the bridge reads the scope's fields into
+    one map per request (HTTP/2 may split the cookies over several); the
+    bridge reads that map rather than walking the fields again.
+    """
+    core = get_flash(scope)._core
+    return core._headers.get(core._mw._cookie_key) or ""
 
 
 def _first(header: str, name: str) -> str | None:
-    values = find_cookie_values(header, name) if header else []
+    # Most requests carry none of the bridge's cookies: a substring check
+    # in C answers them without scanning the pairs.
+    if name not in header:
+        return None
+    values = find_cookie_values(header, name)
     return values[0] if values else None
 
 
