@@ -53,8 +53,8 @@ class _ScopeHeaders:
     """The request's headers, read from the ASGI scope by lower-case name.
 
     Keyed by the fields' names as bytes (see :func:`field_key`), so that
-    building the map decodes nothing: a browser sends 12-18 fields and
-    the flash reads two or three of them. Built on the first read:
+    building the map decodes no name: a browser sends 12-18 fields and
+    the flash reads a few of them. Built on the first read:
     HTTP/2 and HTTP/3 may split one header (the cookies above all) over
     several fields, which are read as one. The scheme and method are the
     scope's, as the pseudo-headers ``:scheme`` and ``:method``.
