@@ -533,3 +533,21 @@ def test_an_app_whose_response_start_has_no_headers_gets_the_bridge_cookies() ->
     assert sent[0]["status"] == 200
     cookies = [v.decode() for n, v in sent[0]["headers"] if n == b"set-cookie"]
     assert cookies == [DELETED_PHOENIX]
+
+
+def test_cookies_whose_names_only_contain_the_bridges_are_not_taken_for_them(
+    run: Callable[..., None],  # noqa: F811
+) -> None:
+    # The bridge answers "not there" with a substring check first; a name
+    # that merely contains one of its cookies' names must still read as
+    # absent, not as an empty list of values.
+    async def scenario(new_browser: Callable[[], LiveBrowser]) -> None:
+        browser = new_browser()
+        browser.set_cookie("my_flashmw_live", "x")
+        browser.set_cookie("old__phoenix_flash__", "y")
+        response = await browser.get("/nav")
+        assert response.status_code == 200
+        names = [h.partition("=")[0] for h in response.headers.get_list("set-cookie")]
+        assert names == ["flashmw_live"]  # its own binding cookie, nothing deleted
+
+    run(scenario)
