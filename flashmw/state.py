@@ -385,13 +385,14 @@ class FlashCore:
         if self._mw.htmx:
             headers = with_trigger(self, status, headers, vary_name)
         lower = vary_name.lower()
+        size = len(lower)
         out = []
         varies = []
         for header in headers:
             name = header[0]
-            # The length first: most names are not four characters long,
-            # and lower() makes a new string (a response has a dozen).
-            if len(name) == 4 and name.lower() == lower:
+            # The length first: most names are not as long as Vary's, and
+            # lower() makes a new string (a response has a dozen headers).
+            if len(name) == size and name.lower() == lower:
                 varies.append(_text(header[1]))
             else:
                 out.append(header)
