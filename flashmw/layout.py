@@ -566,14 +566,53 @@ def plan(  # noqa: PLR0917 (once per response: keyword calls cost)
         does not fit inline to the store before anything is dropped.
     """
     if loaded.plain and offload is None and not marks and not values:
-        changes = plan_messages(
-            mw, loaded, messages, consume, write_id, now, https, dry
-        )
+        if loaded is NOTHING and not consume:
+            changes = plan_first_write(mw, messages, write_id, now, https)
+        else:
+            changes = plan_messages(
+                mw, loaded, messages, consume, write_id, now, https, dry
+            )
         if changes is not None:
             return changes
     return plan_general(
         mw, loaded, messages, values, marks, consume, write_id, now, https, dry, offload
     )
+
+
+def plan_first_write(
+    mw: BaseFlashMiddleware[Any],
+    messages: list[Entry],
+    write_id: str,
+    now: float,
+    https: bool,
+) -> Changes | None:
+    """:func:`plan_messages` for a request that carried no flash cookie.
+
+    The commonest write (a form's POST before its redirect): every message
+    is this request's own and the response consumes none, so they make one
+    cookie, set into an empty jar. ``None`` when that cookie would not be
+    plain text (:func:`plain_data`), or would not fit a cookie or the
+    limits: :func:`plan` then makes the general plan, which splits or drops
+    (and says so).
+    """
+    changes = Changes()
+    if not messages:
+        return changes
+    # The request's own list, not a copy: the plan is rendered (or, for a
+    # dry run, dropped) before the request can add to it.
+    out = Out(f"{write_id}0", MESSAGES, messages)
+    data = None
+    if type(mw.serializer) is TaggedJSONSerializer:
+        data = plain_data(out)
+    if data is None:
+        return None
+    _sign(mw, out, data, now)
+    if _set_size(mw, out, https) > mw.max_cookie_size or _over(
+        mw, len(messages), 1, out.size
+    ):
+        return None
+    changes.outs = [out]
+    return changes
 
 
 def plan_messages(  # noqa: PLR0917 (as plan)
@@ -778,8 +817,6 @@ def _encode_all(
 
     With ``split=False`` (a store takes what is too big) they are kept whole.
     """
-    writer = mw._writers[https]
-    prefix = len(mw.cookie_name) + 1
     encoded: list[Out] = []
     pending = list(reversed(changes.outs))
     while pending:
@@ -787,7 +824,7 @@ def _encode_all(
         _encode(mw, out, now)
         if not out.entries and not out.marks and not out.reads:
             continue  # everything in it was left out (see _encode)
-        size = writer.size(prefix + len(out.suffix), len(out.value))
+        size = _set_size(mw, out, https)
         if size <= mw.max_cookie_size or not split:
             encoded.append(out)
             continue
@@ -810,10 +847,19 @@ def _encode(mw: BaseFlashMiddleware[Any], out: Out, now: float) -> None:
     data = None
     if type(mw.serializer) is TaggedJSONSerializer and out.kind != MARKS:
         data = plain_data(out)
-    if data is None:
-        data = _dumps(mw, out)
+    _sign(mw, out, _dumps(mw, out) if data is None else data, now)
+
+
+def _sign(mw: BaseFlashMiddleware[Any], out: Out, data: bytes, now: float) -> None:
+    """Set ``out``'s signed value for ``data``, and its size in the Cookie header."""
     out.value = mw._signer.sign(data, now)
     out.size = len(mw.cookie_name) + 1 + len(out.suffix) + 1 + len(out.value) + 2
+
+
+def _set_size(mw: BaseFlashMiddleware[Any], out: Out, https: bool) -> int:
+    """Return the bytes of the ``Set-Cookie`` header that sets ``out``."""
+    name_length = len(mw.cookie_name) + 1 + len(out.suffix)
+    return mw._writers[https].size(name_length, len(out.value))
 
 
 def _dumps(mw: BaseFlashMiddleware[Any], out: Out) -> bytes:

@@ -14,7 +14,7 @@ from unittest import mock
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flashmw import FlashMiddleware, asgi, layout, signing, values
+from flashmw import FlashMiddleware, FlashOverflowError, asgi, layout, signing, values
 from flashmw.cookies import MAX_SUFFIX, find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
@@ -152,6 +152,105 @@ def test_fits_alone_is_the_general_limits_check(
     with mock.patch.object(layout, "_fits_alone", return_value=False):
         general = _summary(flash._core._plan(consume=True))
     assert shortcut == general
+
+
+@given(
+    adds=st.lists(
+        st.tuples(
+            _categories,
+            st.one_of(
+                st.text(max_size=20),
+                st.text(min_size=100, max_size=300),
+                st.integers(),
+                st.lists(st.integers(), max_size=2),
+            ),
+        ),
+        max_size=5,
+    ),
+    max_messages=st.integers(1, 6),
+    max_total_size=st.sampled_from([300, 450, 700, 1200, 4096]),
+    max_cookie_size=st.sampled_from([300, 600, 4093]),
+    read=st.one_of(st.none(), st.lists(_categories, max_size=2)),
+    consume=st.booleans(),
+    dry=st.booleans(),
+)
+@example(
+    adds=[],
+    max_messages=1,
+    max_total_size=300,
+    max_cookie_size=300,
+    read=None,
+    consume=False,
+    dry=False,
+)
+@example(  # a message too big for one cookie: the general plan drops it
+    adds=[("info", "x" * 300)],
+    max_messages=6,
+    max_total_size=4096,
+    max_cookie_size=300,
+    read=None,
+    consume=False,
+    dry=False,
+)
+@example(  # what the request itself read and consumed is not written
+    adds=[("info", "a"), ("error", "b")],
+    max_messages=6,
+    max_total_size=4096,
+    max_cookie_size=4093,
+    read=["info"],
+    consume=True,
+    dry=False,
+)
+def test_plan_first_write_is_plan_general(  # noqa: PLR0917 (drawn by @given)
+    adds: list[tuple[str, Any]],
+    max_messages: int,
+    max_total_size: int,
+    max_cookie_size: int,
+    read: list[str] | None,
+    consume: bool,
+    dry: bool,
+) -> None:
+    # A request without flash cookies that wrote (a form's POST): its own
+    # route gives what the general plan gives, under any limits, or sends
+    # it there (for what is not plain text, splits, drops, and what the
+    # request read itself); with dry=True (on_overflow="error") both raise
+    # or neither does.
+    mw = _middleware(
+        max_messages=max_messages,
+        max_total_size=max_total_size,
+        max_cookie_size=max_cookie_size,
+    )
+    flash = Flash(mw, environ_headers(cookie="theme=dark"))
+    for category, value in adds:
+        flash.add(value, category)
+    if read is not None:
+        flash.get_flashed_messages(category_filter=read)
+    core = flash._core
+    core._state()  # loaded, even with nothing added or read
+    assert core._loaded is layout.NOTHING
+
+    def plan(route: Any) -> Any:
+        try:
+            return _summary(route())
+        except FlashOverflowError as error:
+            return str(error)
+
+    fast = plan(lambda: core._plan(consume=consume, dry=dry))
+    general = plan(
+        lambda: layout.plan_general(
+            mw,
+            layout.NOTHING,
+            messages=core._messages,
+            values=core._values,
+            marks=core._marks,
+            consume=consume,
+            write_id=core._write or "",
+            now=NOW,
+            https=False,
+            dry=dry,
+        )
+    )
+    assert fast == general
 
 
 @given(
