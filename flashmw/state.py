@@ -108,7 +108,7 @@ class FlashCore:
         self._loaded = None
         self._sent = False
         # With a server-side store: what this request read and stored.
-        self._store = None if middleware.store is None else Session(self)
+        self._store = None if middleware.store is None else Session()
 
     # -- loading --------------------------------------------------------
 
@@ -133,7 +133,7 @@ class FlashCore:
         now = mw._clock()
         header = self._headers.get(mw._cookie_key)
         loaded = self._loaded = mw._load(
-            header, None if store is None else store.read, now
+            header, None if store is None else partial(store.read, self), now
         )
         # A request that saw another's writes stamps its own after them,
         # even within one millisecond or on a server whose clock is behind.
@@ -419,18 +419,23 @@ class FlashCore:
         Only call when :attr:`touched` (the adapters do: a websocket's flash
         is read at connect).
         """
+        consume = self._consumes(status)
         if self._store is not None:
-            changes = changes_for(self, self._consumes(status))
+            changes = changes_for(self, consume)
         else:
-            # A request that read nothing writes the same either way: skip
-            # telling whether it is seen (a dozen header lookups).
-            consume = self._read and self._consumes(status)
             changes = self._plan(consume)
         return self._mw._render(changes, self._secure)
 
     def _consumes(self, status: int) -> bool:
-        """Tell whether a response with ``status`` consumes what was read."""
-        return not (self._kept or status >= 500 or status == 304 or self.unseen)
+        """Tell whether a response with ``status`` consumes what was read.
+
+        ``False`` when nothing was: a request that read nothing writes the
+        same either way, and skips telling whether it is seen (a dozen
+        header lookups).
+        """
+        return self._read and not (
+            self._kept or status >= 500 or status == 304 or self.unseen
+        )
 
 
 class Flash:

@@ -312,16 +312,19 @@ def prefix_size(mw: BaseFlashMiddleware[Any], suffix: str) -> int:
 class Session:
     """The store's part of one request: what it read, and what it settled."""
 
-    __slots__ = ("flash", "ahead", "changes")
+    # No reference to its flash: the flash holds this, and the two would
+    # make a cycle that only the cyclic GC frees, on every request.
+    __slots__ = ("ahead", "changes")
 
-    def __init__(self, flash: FlashCore) -> None:
-        self.flash = flash
+    def __init__(self) -> None:
         self.ahead: dict[str, bytes | None] | None = None  # read ahead (ASGI)
         self.changes: Changes | None = None  # the response's, once stored
 
-    def read(self, keys: Sequence[str]) -> Sequence[bytes | None]:
-        """Return the stored values for ``keys`` (the :data:`Taker` of ``_load``)."""
-        flash = self.flash
+    def read(self, flash: FlashCore, keys: Sequence[str]) -> Sequence[bytes | None]:
+        """Return the stored values for ``keys``.
+
+        With ``flash`` bound, the :data:`Taker` of ``_load``.
+        """
         # Nobody sees an unseen request: what is inline is enough. An async
         # store can only be awaited by the ASGI adapter, which reads ahead
         # before the app runs; what it did not read waits.

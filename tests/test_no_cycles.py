@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import gc
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -26,9 +26,11 @@ PATHS = ("/untouched", "/add", "/show", "/peek")
 
 
 def _act(flash: Any, path: str) -> None:
-    if path == "/add":
+    if path in {"/add", "/add-large"}:
         flash.add("Record saved.", "info")
         flash.put("notice", "Welcome back.")
+    if path == "/add-large":
+        flash.add("x" * 5000, "info")  # more than a cookie: a store's
     elif path == "/show":
         flash.get_flashed_messages(with_categories=True)
         flash.get("notice")
@@ -112,10 +114,46 @@ def _asgi_request(app: Any, path: str, cookie: str) -> list[str]:
     ]
 
 
+class DictStore:
+    """A sync store in a dict."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes, ttl: int) -> None:
+        self.values[key] = data
+
+    def take(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self.values.pop(key, None) for key in keys]
+
+
+class AsyncDictStore:
+    """An async store in a dict: it never waits, so _finish can run it."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+
+    async def put(self, key: str, data: bytes, ttl: int) -> None:
+        self.values[key] = data
+
+    async def take(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self.values.pop(key, None) for key in keys]
+
+
 ADAPTERS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, str], list[str]]]] = {
     "wsgi": (lambda: FlashMiddleware(wsgi_app, secret_key=SECRET), _wsgi_request),
     "asgi": (
         lambda: ASGIFlashMiddleware(asgi_app, secret_key=SECRET),
+        _asgi_request,
+    ),
+    "wsgi with a store": (
+        lambda: FlashMiddleware(wsgi_app, secret_key=SECRET, store=DictStore()),
+        _wsgi_request,
+    ),
+    "asgi with a store": (
+        lambda: ASGIFlashMiddleware(
+            asgi_app, secret_key=SECRET, store=AsyncDictStore()
+        ),
         _asgi_request,
     ),
 }
@@ -149,8 +187,14 @@ def _garbage_after(run: Callable[[], None]) -> collections.Counter[str]:
 def test_requests_leave_no_reference_cycles(adapter: str) -> None:
     build, request = ADAPTERS[adapter]
     app = build()
-    cookie = _cookie_header(request(app, "/add", "theme=dark"))
+    stored = "store" in adapter
+    cookie = _cookie_header(
+        request(app, "/add-large" if stored else "/add", "theme=dark")
+    )
     assert "flash." in cookie  # the requests below read real flash cookies
+    if stored:
+        # The large message is in the store, and its reference in the cookie.
+        assert app.store.values
 
     def run() -> None:
         for path in PATHS:
