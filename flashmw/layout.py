@@ -565,12 +565,22 @@ def plan(  # noqa: PLR0917 (once per response: keyword calls cost)
     :param offload: with a store (see :mod:`flashmw.store`): moves what
         does not fit inline to the store before anything is dropped.
     """
-    if loaded.plain and offload is None and not marks and not values:
+    if not marks and not values:
+        changes = None
         if loaded is NOTHING and not consume:
+            # With a store too: a cookie that fits has nothing to offload.
             changes = plan_first_write(mw, messages, write_id, now, https)
-        else:
+        elif loaded.plain:
             changes = plan_messages(
-                mw, loaded, messages, consume, write_id, now, https, dry
+                mw,
+                loaded,
+                messages,
+                consume,
+                write_id,
+                now,
+                https,
+                dry,
+                whole=offload is not None,
             )
         if changes is not None:
             return changes
@@ -624,6 +634,8 @@ def plan_messages(  # noqa: PLR0917 (as plan)
     now: float,
     https: bool,
     dry: bool = False,
+    *,
+    whole: bool = False,
 ) -> Changes | None:
     """:func:`plan_general` where only list messages are in play.
 
@@ -632,6 +644,10 @@ def plan_messages(  # noqa: PLR0917 (as plan)
     new messages make one cookie. A stored cookie of which only some
     categories were consumed needs a read mark: ``None`` says so, and
     :func:`plan` makes the general plan instead.
+
+    :param whole: a store takes what does not fit inline: a response with
+        new messages gets ``None`` (the general plan offloads). One that
+        only deletes sets nothing a store could take, so it plans here.
     """
     kept: set[int] = set()  # ids of the stored cookies with a message left
     read: set[int | None] = set()  # sources of the messages consumed
@@ -643,7 +659,7 @@ def plan_messages(  # noqa: PLR0917 (as plan)
             new.append(entry)
         else:
             kept.add(entry.source)
-    if not kept.isdisjoint(read):
+    if not kept.isdisjoint(read) or (new and whole):
         return None
     changes = Changes()
     drop = changes.drop

@@ -8,18 +8,29 @@ import itertools
 import json
 import random
 import re
+import secrets
+from functools import partial
 from typing import Any
 from unittest import mock
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flashmw import FlashMiddleware, FlashOverflowError, asgi, layout, signing, values
+from flashmw import (
+    FlashMiddleware,
+    FlashOverflowError,
+    asgi,
+    layout,
+    signing,
+    store,
+    values,
+)
 from flashmw.cookies import MAX_SUFFIX, find_cookies
 from flashmw.layout import Changes
 from flashmw.state import Flash
 
 from .harness import environ_headers
+from .test_bites_layout_2 import FlakyStore
 
 SECRET = "fast-path-secret-0123456789abcdefghijkl"
 NOW = 1_800_000_000.0
@@ -60,6 +71,7 @@ def _summary(changes: Changes) -> Any:
 _categories = st.sampled_from(["info", "error", "warning"])
 _texts = st.text(max_size=12)
 _writes = st.lists(st.lists(st.tuples(_categories, _texts), max_size=4), max_size=3)
+_any_length_texts = st.one_of(_texts, st.text(min_size=100, max_size=400))
 _reads = st.lists(
     st.tuples(st.lists(_categories, max_size=2), st.booleans()), max_size=3
 )
@@ -152,6 +164,73 @@ def test_fits_alone_is_the_general_limits_check(
     with mock.patch.object(layout, "_fits_alone", return_value=False):
         general = _summary(flash._core._plan(consume=True))
     assert shortcut == general
+
+
+@given(
+    earlier=st.lists(
+        st.lists(st.tuples(_categories, _any_length_texts), max_size=3), max_size=3
+    ),
+    reads=_reads,
+    adds=st.lists(st.tuples(_categories, _any_length_texts), max_size=3),
+    max_cookie_size=st.sampled_from([300, 600, 4093]),
+    max_total_size=st.sampled_from([700, 1500, 4096]),
+)
+@example(  # a request that reads a large message back from the store
+    earlier=[[("info", "x" * 400)]],
+    reads=[([], True)],
+    adds=[],
+    max_cookie_size=300,
+    max_total_size=4096,
+)
+def test_plan_with_a_store_is_plan_general(
+    earlier: list[list[tuple[str, str]]],
+    reads: list[tuple[list[str], bool]],
+    adds: list[tuple[str, str]],
+    max_cookie_size: int,
+    max_total_size: int,
+) -> None:
+    # With a store, a response whose messages fit takes the fast routes: it
+    # gives what the general plan gives with the store's offload, which
+    # moves what does not fit into the store.
+    mw = _middleware(
+        store=FlakyStore(),
+        max_cookie_size=max_cookie_size,
+        max_total_size=max_total_size,
+    )
+    header = ""
+    for request in earlier:
+        flash = Flash(mw, environ_headers(cookie=header))
+        for category, text in request:
+            flash.add(text, category)
+        if request:
+            header = _cookie_header(flash._core._set_cookies(200), header)
+    flash = Flash(mw, environ_headers(cookie=header))
+    for categories, consume in reads:
+        flash.get_flashed_messages(category_filter=categories, consume=consume)
+    for category, text in adds:
+        flash.add(text, category)
+    core = flash._core
+    core._state()
+    loaded = core._loaded
+    assert loaded is not None
+    with (
+        mock.patch.object(layout, "new_write_id", return_value="readonly"),
+        mock.patch.object(secrets, "token_urlsafe", return_value="key"),
+    ):
+        for consume in (True, False):
+            general = layout.plan_general(
+                mw,
+                loaded,
+                messages=core._messages,
+                values=core._values,
+                marks=core._marks,
+                consume=consume,
+                write_id=core._write or "",
+                now=NOW,
+                https=False,
+                offload=partial(store.offload, mw, loaded, now=NOW, https=False),
+            )
+            assert _summary(core._plan(consume=consume)) == _summary(general)
 
 
 @given(
