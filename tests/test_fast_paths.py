@@ -68,6 +68,23 @@ def _summary(changes: Changes) -> Any:
     )
 
 
+def _general(core: Any, consume: bool, **options: Any) -> Changes:
+    """Return the general plan of ``core``'s request, to hold a fast route to."""
+    assert core._loaded is not None
+    return layout.plan_general(
+        core._mw,
+        core._loaded,
+        messages=core._messages,
+        values=core._values,
+        marks=core._marks,
+        consume=consume,
+        write_id=core._write or "",
+        now=NOW,
+        https=False,
+        **options,
+    )
+
+
 _categories = st.sampled_from(["info", "error", "warning"])
 _texts = st.text(max_size=12)
 _writes = st.lists(st.lists(st.tuples(_categories, _texts), max_size=4), max_size=3)
@@ -108,23 +125,11 @@ def test_plan_messages_is_plan_general(
         flash.add(text, category)
     if kept:
         flash.keep()
-    loaded = flash._core._loaded
-    assert loaded is not None
     # A request that only read draws a write id for its mark cookie: the
     # same one for both routes, so that their cookies compare.
     with mock.patch.object(layout, "new_write_id", return_value="readonly"):
         for consume in (True, False):
-            general = layout.plan_general(
-                mw,
-                loaded,
-                messages=flash._core._messages,
-                values=flash._core._values,
-                marks=flash._core._marks,
-                consume=consume,
-                write_id=flash._core._write or "",
-                now=NOW,
-                https=False,
-            )
+            general = _general(flash._core, consume)
             assert _summary(flash._core._plan(consume=consume)) == _summary(general)
 
 
@@ -218,16 +223,9 @@ def test_plan_with_a_store_is_plan_general(
         mock.patch.object(secrets, "token_urlsafe", return_value="key"),
     ):
         for consume in (True, False):
-            general = layout.plan_general(
-                mw,
-                loaded,
-                messages=core._messages,
-                values=core._values,
-                marks=core._marks,
-                consume=consume,
-                write_id=core._write or "",
-                now=NOW,
-                https=False,
+            general = _general(
+                core,
+                consume,
                 offload=partial(store.offload, mw, loaded, now=NOW, https=False),
             )
             assert _summary(core._plan(consume=consume)) == _summary(general)
@@ -315,20 +313,7 @@ def test_plan_first_write_is_plan_general(  # noqa: PLR0917 (drawn by @given)
             return str(error)
 
     fast = plan(lambda: core._plan(consume=consume, dry=dry))
-    general = plan(
-        lambda: layout.plan_general(
-            mw,
-            layout.NOTHING,
-            messages=core._messages,
-            values=core._values,
-            marks=core._marks,
-            consume=consume,
-            write_id=core._write or "",
-            now=NOW,
-            https=False,
-            dry=dry,
-        )
-    )
+    general = plan(lambda: _general(core, consume, dry=dry))
     assert fast == general
 
 

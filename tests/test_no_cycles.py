@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import gc
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +21,8 @@ from flashmw import ASGIFlashMiddleware, FlashMiddleware
 from flashmw.asgi import Receive, Scope, Send
 
 from .harness import SECRET
+from .test_bites_base_2 import MemoryStore
+from .test_bites_layout_2 import FlakyStore
 
 PATHS = ("/untouched", "/add", "/show", "/peek")
 
@@ -114,32 +116,6 @@ def _asgi_request(app: Any, path: str, cookie: str) -> list[str]:
     ]
 
 
-class DictStore:
-    """A sync store in a dict."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-
-    def put(self, key: str, data: bytes, ttl: int) -> None:
-        self.values[key] = data
-
-    def take(self, keys: Sequence[str]) -> list[bytes | None]:
-        return [self.values.pop(key, None) for key in keys]
-
-
-class AsyncDictStore:
-    """An async store in a dict: it never waits, so _finish can run it."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-
-    async def put(self, key: str, data: bytes, ttl: int) -> None:
-        self.values[key] = data
-
-    async def take(self, keys: Sequence[str]) -> list[bytes | None]:
-        return [self.values.pop(key, None) for key in keys]
-
-
 ADAPTERS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, str], list[str]]]] = {
     "wsgi": (lambda: FlashMiddleware(wsgi_app, secret_key=SECRET), _wsgi_request),
     "asgi": (
@@ -147,13 +123,11 @@ ADAPTERS: dict[str, tuple[Callable[[], Any], Callable[[Any, str, str], list[str]
         _asgi_request,
     ),
     "wsgi with a store": (
-        lambda: FlashMiddleware(wsgi_app, secret_key=SECRET, store=DictStore()),
+        lambda: FlashMiddleware(wsgi_app, secret_key=SECRET, store=FlakyStore()),
         _wsgi_request,
     ),
     "asgi with a store": (
-        lambda: ASGIFlashMiddleware(
-            asgi_app, secret_key=SECRET, store=AsyncDictStore()
-        ),
+        lambda: ASGIFlashMiddleware(asgi_app, secret_key=SECRET, store=MemoryStore()),
         _asgi_request,
     ),
 }
