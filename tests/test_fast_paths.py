@@ -56,6 +56,26 @@ def _cookie_header(set_cookies: list[str], before: str = "") -> str:
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
+def _adding(
+    mw: FlashMiddleware, adds: list[tuple[str, Any]], cookie: str = ""
+) -> Flash:
+    """Return the flash of a request carrying ``cookie`` that added ``adds``."""
+    flash = Flash(mw, environ_headers(cookie=cookie))
+    for category, value in adds:
+        flash.add(value, category)
+    return flash
+
+
+def _jar_after(mw: FlashMiddleware, requests: list[list[tuple[str, str]]]) -> str:
+    """Return the ``Cookie`` header after ``requests``, each adding its messages."""
+    header = ""
+    for adds in requests:
+        if adds:
+            written = _adding(mw, adds, header)._core._set_cookies(200)
+            header = _cookie_header(written, header)
+    return header
+
+
 def _summary(changes: Changes) -> Any:
     return (
         list(changes.drop),
@@ -109,13 +129,7 @@ def test_plan_messages_is_plan_general(
     max_messages: int,
 ) -> None:
     mw = _middleware(max_messages=max_messages)
-    header = ""
-    for request in earlier:
-        flash = Flash(mw, environ_headers(cookie=header))
-        for category, text in request:
-            flash.add(text, category)
-        if request:
-            header = _cookie_header(flash._core._set_cookies(200), header)
+    header = _jar_after(mw, earlier)
     flash = Flash(mw, environ_headers(cookie=header))
     # It reads what the earlier requests wrote (each cookie holds a message).
     assert bool(flash._core._state()) == bool(header)
@@ -162,9 +176,7 @@ def test_fits_alone_is_the_general_limits_check(
         max_total_size=max_total_size,
         max_cookie_size=max_cookie_size,
     )
-    flash = Flash(mw, environ_headers(cookie=""))
-    for category, text in adds:
-        flash.add(text, category)
+    flash = _adding(mw, adds)
     shortcut = _summary(flash._core._plan(consume=True))
     with mock.patch.object(layout, "_fits_alone", return_value=False):
         general = _summary(flash._core._plan(consume=True))
@@ -202,13 +214,7 @@ def test_plan_with_a_store_is_plan_general(
         max_cookie_size=max_cookie_size,
         max_total_size=max_total_size,
     )
-    header = ""
-    for request in earlier:
-        flash = Flash(mw, environ_headers(cookie=header))
-        for category, text in request:
-            flash.add(text, category)
-        if request:
-            header = _cookie_header(flash._core._set_cookies(200), header)
+    header = _jar_after(mw, earlier)
     flash = Flash(mw, environ_headers(cookie=header))
     for categories, consume in reads:
         flash.get_flashed_messages(category_filter=categories, consume=consume)
@@ -297,9 +303,7 @@ def test_plan_first_write_is_plan_general(  # noqa: PLR0917 (drawn by @given)
         max_total_size=max_total_size,
         max_cookie_size=max_cookie_size,
     )
-    flash = Flash(mw, environ_headers(cookie="theme=dark"))
-    for category, value in adds:
-        flash.add(value, category)
+    flash = _adding(mw, adds, "theme=dark")
     if read is not None:
         flash.get_flashed_messages(category_filter=read)
     core = flash._core
@@ -536,11 +540,9 @@ def test_resolve_messages_is_resolve_general(
     header = ""
     for request, age in zip(earlier, ages, strict=False):
         now = NOW - age  # written that long ago: some are past max_age
-        flash = Flash(mw, environ_headers(cookie=header))
-        for category, text in request:
-            flash.add(text, category)
         if request:
-            header = _cookie_header(flash._core._set_cookies(200), header)
+            written = _adding(mw, request, header)._core._set_cookies(200)
+            header = _cookie_header(written, header)
     found = _decoded(mw, header)
     order.shuffle(found)  # a browser sends cookies in any order
     fast = layout.resolve_messages(found, int(NOW * 1000) - max_age * 1000)
